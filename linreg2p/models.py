@@ -142,24 +142,47 @@ class Moments:
     slope: float  # least-squares slope, cov(x, y) / var(x); 0 when x is constant
     floor: float  # smallest achievable MSE, E[(y - ŷ)²] for the least-squares line
 
+    @staticmethod
+    def _columns(X, Y):
+        "`X` and `Y` as checked 1-D float64 numpy arrays (the checks of `_check_data`, in single-threaded numpy)."
+        cols = []
+        for name, data in (('X', X), ('Y', Y)):
+            a = data.detach() if isinstance(data, torch.Tensor) and data.device.type == 'cpu' else data
+            a = a.numpy() if isinstance(a, torch.Tensor) and a.dtype in (torch.float32, torch.float64) else a
+            if not (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size > 0
+                    and (a.ndim == 1 or a.ndim == 2 and a.shape[1] == 1)):
+                a = _as_column(name, data).double().numpy() # anything else: the general path and its errors
+            a = a.astype(np.float64, copy=False).reshape(-1) # float32 is copied once, float64 not at all
+            # a finite sum means every value is finite: one cheap pass; the element-wise check only on failure
+            if not np.isfinite(a.sum()) and not np.isfinite(a).all(): raise ValueError(f"{name} contains NaN or inf")
+            cols.append(a)
+        x, y = cols
+        if len(x) != len(y): raise ValueError(f"X and Y must have the same length, got len(X)={len(x)} and len(Y)={len(y)}")
+        return x, y
+
     @classmethod
     def of(cls, X, Y):
-        "Moments of the data `X`, `Y`, computed in float64 in one pass over the centred values."
-        x = _as_column('X', X).double().numpy().ravel()
-        y = _as_column('Y', Y).double().numpy().ravel()
-        if len(x) != len(y): raise ValueError(f"X and Y must have the same length, got len(X)={len(x)} and len(Y)={len(y)}")
+        "Moments of the data `X`, `Y`, computed in float64 from the centred values."
+        return cls._of_columns(*cls._columns(X, Y))
+
+    @classmethod
+    def _of_columns(cls, x, y):
+        "Moments of two checked 1-D float64 arrays: a few vectorised passes, O(N) time and memory."
+        n = len(x)
         mx, my = x.mean(), y.mean()
         u, v = x - mx, y - my
-        var_x = float(u @ u) / len(u)
-        slope = float(u @ v) / len(u) / var_x if var_x > 0 else 0.0
-        r = v - slope * u
-        return cls(float(mx), float(my), var_x, slope, float(r @ r) / len(r))
+        dot = lambda a, b: float(np.einsum('i,i->', a, b)) # numpy's own loop: no BLAS threads to wake
+        var_x = dot(u, u) / n
+        slope = dot(u, v) / n / var_x if var_x > 0 else 0.0
+        r = np.subtract(v, np.multiply(u, slope, out=u), out=v) # residuals of the least-squares line, in place
+        return cls(float(mx), float(my), var_x, slope, dot(r, r) / n)
 
     def loss(self, w, b):
         "Exact MSE of the line `w*x + b`, for scalars or arrays `w`, `b` (numpy broadcasting)."
         w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        # L = var(x)·(w − ŵ)² + (mean residual)² + floor: three non-negative terms, no cancellation
-        return self.var_x * (w - self.slope) ** 2 + (w * self.mean_x + b - self.mean_y) ** 2 + self.floor
+        # L = var(x)·(w − ŵ)² + floor + (mean residual)²: three non-negative terms, no cancellation.
+        # The first two depend on w alone, so a row of w against a column of b costs three passes over the grid.
+        return (self.var_x * (w - self.slope) ** 2 + self.floor) + (w * self.mean_x - self.mean_y + b) ** 2
 
     @property
     def optimum(self):
@@ -184,12 +207,11 @@ class plot_error_surfaces:
                 ):
         w_range, b_range = _check_positive('w_range', w_range), _check_positive('b_range', b_range)
         n_samples = _check_count('n_samples', n_samples, 2)
-        X, Y = _check_data(X, Y)
-        self.x, self.y = X.double().numpy().ravel(), Y.double().numpy().ravel()
-        self.moments = Moments.of(X, Y)
-        self.w, self.b = np.meshgrid(np.linspace(-w_range, w_range, n_samples),
-                                     np.linspace(-b_range, b_range, n_samples))
-        self.Z = self.moments.loss(self.w, self.b) # exact MSE at every grid point, O(N + G²)
+        self.x, self.y = Moments._columns(X, Y) # float64, checked; numpy only, so no thread hand-offs
+        self.moments = Moments._of_columns(self.x, self.y) # O(N), once
+        ws, bs = np.linspace(-w_range, w_range, n_samples), np.linspace(-b_range, b_range, n_samples)
+        self.w, self.b = np.meshgrid(ws, bs)
+        self.Z = self.moments.loss(ws[None, :], bs[:, None]) # exact MSE at every grid point: O(G²), never N·G²
         self.W, self.B, self.LOSS = [], [], []
         self.n = 0
         if go:
