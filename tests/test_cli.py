@@ -1,0 +1,227 @@
+"""The installed `linreg2p` command, run in subprocesses as a user would: its files and numbers against the
+library, bad input, the no-overwrite rule, --force, interruption and unwritable output folders."""
+import csv, json, math, os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+from conftest import bin_path
+
+LINREG2P = bin_path('linreg2p')
+QUICK = ['--grid', '8', '--every', '5'] # small surfaces, few snapshots: the same figures, drawn faster
+
+def run(*args, cwd, timeout=300):
+    "Run `linreg2p *args` in `cwd`; the completed process, with text output."
+    return subprocess.run([LINREG2P, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+def entries(folder):
+    "Names in `folder`, hidden ones included."
+    return sorted(p.name for p in Path(folder).iterdir())
+
+def one_line_error(res, option):
+    "A usage error: exit status 2, one line on stderr naming `option`, no traceback."
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert 'Traceback' not in res.stderr and res.stdout == ''
+    assert res.stderr.count('\n') == 1, res.stderr
+    assert option in res.stderr, res.stderr
+
+@pytest.fixture(scope='module')
+def two_runs(tmp_path_factory):
+    "The README's command run twice in the same folder (with a small grid)."
+    cwd = tmp_path_factory.mktemp('lab')
+    first, second = run('lab', *QUICK, cwd=cwd), run('lab', *QUICK, cwd=cwd)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    return cwd, first, second
+
+@pytest.fixture(scope='module')
+def library():
+    "What the library computes for the lab's defaults."
+    from linreg2p.models import make_data, train_model, Moments
+    from linreg2p.analysis import ols_fit, max_stable_lr
+    X, f, Y = make_data(noise=0.1, seed=0)
+    w, b = ols_fit(X, Y)
+    return dict(X=X, Y=Y, train=lambda lr, **kw: train_model(X, Y, w=-15.0, b=-10.0, lr=lr, **kw),
+                optimum={'w': w, 'b': b, 'loss': float(Moments.of(X, Y).loss(w, b))}, bound=max_stable_lr(X))
+
+# ---------------------------------------------------------------- help
+
+def test_help_lists_the_subcommand_and_every_option_with_its_default(tmp_path):
+    top = run('--help', cwd=tmp_path)
+    assert top.returncode == 0 and top.stdout.startswith('usage: linreg2p ') and '\n    lab ' in top.stdout
+    lab = run('lab', '--help', cwd=tmp_path)
+    assert lab.returncode == 0
+    text = ' '.join(lab.stdout.split()) # undo argparse's line wrapping
+    for option, default in [('--lr', '0.1 and 0.2'), ('--iters', '15'), ('--w0', '-15.0'), ('--b0', '-10.0'),
+                            ('--seed', '0'), ('--noise', '0.1'), ('--grid', '30'), ('--every', '3'),
+                            ('--format', 'png'), ('--out', 'a new folder linreg2p-lab'), ('--force', 'off')]:
+        assert option in text
+        after = text[text.index(option + ' ', text.index('options:')):]
+        help_of_option = after[:after.index('(default: ') + 60]
+        assert f'(default: {default}' in help_of_option, option
+    assert entries(tmp_path) == [] # help writes nothing
+
+def test_python_dash_m_is_the_same_command(tmp_path):
+    res = subprocess.run([sys.executable, '-m', 'linreg2p', 'lab', '--help'], cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout == run('lab', '--help', cwd=tmp_path).stdout
+    one_line_error(subprocess.run([sys.executable, '-m', 'linreg2p', 'lab', '--iters', 'x'], cwd=tmp_path,
+                                  capture_output=True, text=True), '--iters')
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize('args, option', [
+    (['--lr', 'abc'], '--lr'), (['--lr', '-1'], '--lr'), (['--lr', '0'], '--lr'), (['--lr', 'nan'], '--lr'),
+    (['--lr', 'inf'], '--lr'), (['--lr', '0.1', '--lr', '0.10'], '--lr'),
+    (['--iters', '-3'], '--iters'), (['--iters', '2.5'], '--iters'), (['--grid', '1'], '--grid'),
+    (['--grid', '100000'], '--grid'), (['--every', '0'], '--every'), (['--seed', '-1'], '--seed'),
+    (['--noise', '-0.1'], '--noise'), (['--w0', 'x'], '--w0'), (['--b0', '1e300'], '--b0'),
+    (['--format', 'gif'], '--format'), (['--out'], '--out'), (['--out', ''], '--out'),
+    (['--bogus'], '--bogus'), (['--lr'], '--lr'),
+])
+def test_bad_values_are_one_line_usage_errors(tmp_path, args, option):
+    res = run('lab', *args, cwd=tmp_path)
+    one_line_error(res, option)
+    assert res.stderr.startswith('linreg2p')
+    assert entries(tmp_path) == [] # refused before anything is written
+
+def test_no_subcommand_is_a_usage_error(tmp_path):
+    one_line_error(run(cwd=tmp_path), 'COMMAND')
+    one_line_error(run('fit', cwd=tmp_path), 'fit')
+
+# ---------------------------------------------------------------- a whole run
+
+def test_default_out_is_a_new_folder_each_time(two_runs):
+    cwd, first, second = two_runs
+    assert entries(cwd) == ['linreg2p-lab', 'linreg2p-lab-2'] # no staging folders left behind
+    assert first.stdout.rstrip().endswith(f'in linreg2p-lab{os.sep}')
+    assert second.stdout.rstrip().endswith(f'in linreg2p-lab-2{os.sep}')
+    assert first.stderr == '' and second.stderr == ''
+
+def test_same_seed_same_bytes(two_runs):
+    cwd = two_runs[0]
+    for name in ['history.csv', 'summary.json']:
+        assert (cwd / 'linreg2p-lab' / name).read_bytes() == (cwd / 'linreg2p-lab-2' / name).read_bytes()
+
+def test_figures_are_written_and_listed(two_runs):
+    out = two_runs[0] / 'linreg2p-lab'
+    summary = json.loads((out / 'summary.json').read_text())
+    on_disk = sorted(str(p.relative_to(out).as_posix()) for p in out.rglob('*.png'))
+    assert sorted(summary['figures']) == on_disk
+    expected = {'data.png', 'surface.png', 'contour.png', 'losses.png'}
+    for lr in ['0.1', '0.2']: # snapshots every 5 steps, and the last: 0, 5, 10, 15
+        expected |= {f'lr-{lr}/step-{k:02d}.png' for k in (0, 5, 10, 15)} | {f'lr-{lr}/final.png'}
+    assert set(on_disk) == expected
+    from PIL import Image
+    for name in on_disk:
+        with Image.open(out / name) as im: im.verify() # a whole, readable PNG
+    with Image.open(out / 'lr-0.1' / 'step-05.png') as im: assert im.size[0] > im.size[1] > 200 # two panels side by side
+
+def test_summary_numbers_are_the_librarys(two_runs, library):
+    summary = json.loads((two_runs[0] / 'linreg2p-lab' / 'summary.json').read_text())
+    assert [r['lr'] for r in summary['runs']] == [0.1, 0.2]
+    for r in summary['runs']:
+        h = library['train'](r['lr'], iters=15)
+        assert (r['w'], r['b'], r['final_loss']) == h.final # the same floats, not just close
+        assert r['iters'] == r['steps'] == 15 and r['stable'] is True
+    assert summary['optimum'] == library['optimum']
+    assert summary['max_stable_lr'] == library['bound']
+    assert summary['seed'] == 0
+    # and the values the lab is known for (facts: optimum near (1, -1); lr 0.2 ends near it)
+    assert math.isclose(summary['optimum']['w'], 1, abs_tol=0.02) and math.isclose(summary['optimum']['b'], -1, abs_tol=0.02)
+    assert math.isclose(summary['max_stable_lr'], 0.3330, abs_tol=5e-4)
+
+def test_history_csv_is_every_recorded_state(two_runs, library):
+    with open(two_runs[0] / 'linreg2p-lab' / 'history.csv', newline='') as fh: rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ['lr', 'iter', 'w', 'b', 'loss']
+    assert len(rows) == 2 * 16
+    for lr in (0.1, 0.2):
+        mine = [r for r in rows if float(r['lr']) == lr]
+        h = library['train'](lr, iters=15)
+        assert [int(r['iter']) for r in mine] == list(range(16))
+        assert [float(r['w']) for r in mine] == h.w and [float(r['b']) for r in mine] == h.b
+        assert [float(r['loss']) for r in mine] == h.loss
+
+def test_table_shows_each_lr_and_the_bound(two_runs, library):
+    lines = two_runs[1].stdout.splitlines()
+    assert 'stable (lr < 0.333)' in lines[0]
+    for lr, line in zip((0.1, 0.2), lines[1:3]):
+        w, b, loss = library['train'](lr, iters=15).final
+        assert line.split() == [f'{lr:.4g}', f'{loss:.4g}', f'{w:.4f}', f'{b:.4f}', 'yes']
+    assert lines[3].split()[0] == 'optimum'
+
+# ---------------------------------------------------------------- no-overwrite and --force
+
+def test_a_non_empty_folder_is_not_written_into(tmp_path):
+    (tmp_path / 'mine').mkdir(); (tmp_path / 'mine' / 'notes.txt').write_text('keep')
+    one_line_error(run('lab', '--out', 'mine', cwd=tmp_path), '--force')
+    # --force replaces only an earlier lab output, never a folder of someone's own files
+    one_line_error(run('lab', '--out', 'mine', '--force', cwd=tmp_path), 'summary.json')
+    (tmp_path / 'a-file').write_text('x')
+    one_line_error(run('lab', '--out', 'a-file', '--force', cwd=tmp_path), 'not a folder')
+    one_line_error(run('lab', '--out', '.', '--force', cwd=tmp_path), 'current folder')
+    assert entries(tmp_path) == ['a-file', 'mine'] and entries(tmp_path / 'mine') == ['notes.txt']
+    assert (tmp_path / 'mine' / 'notes.txt').read_text() == 'keep'
+
+def test_force_replaces_an_earlier_output_and_an_unstable_lr_still_runs(two_runs, library):
+    cwd = two_runs[0]
+    one_line_error(run('lab', '--out', 'linreg2p-lab-2', cwd=cwd), '--force')
+    res = run('lab', '--out', 'linreg2p-lab-2', '--force', '--lr', '1', '--lr', '0.34', '--iters', '40',
+              '--every', '40', '--grid', '5', '--format', 'svg', cwd=cwd)
+    assert res.returncode == 0 and res.stderr == '', res.stderr # the stability warnings are not noise on stderr
+    out = cwd / 'linreg2p-lab-2'
+    assert entries(cwd) == ['linreg2p-lab', 'linreg2p-lab-2'] # the old output was removed, nothing else left
+    assert not list(out.rglob('*.png')) # nothing of the earlier run is mixed in
+    summary = json.loads((out / 'summary.json').read_text())
+    assert sorted(summary['figures']) == sorted(str(p.relative_to(out).as_posix()) for p in out.rglob('*.svg'))
+    import warnings
+    with warnings.catch_warnings(record=True): # the library warns: over the bound, and overflow
+        warnings.simplefilter('always')
+        h1, h034 = library['train'](1.0, iters=40), library['train'](0.34, iters=40)
+    r1, r034 = summary['runs']
+    assert r1['stable'] is False and r034['stable'] is False
+    assert r1['steps'] == len(h1) - 1 < 40 # lr 1 overflows float32 before 40 updates; the finite part is kept
+    assert (r1['w'], r1['b'], r1['final_loss']) == h1.final and math.isfinite(r1['final_loss'])
+    assert r034['steps'] == 40 and (r034['w'], r034['b'], r034['final_loss']) == h034.final
+    assert f"lr-1.0/step-{r1['steps']:02d}.svg" in summary['figures'] # the last finite state is drawn
+    rows = (out / 'history.csv').read_text().splitlines()
+    assert len(rows) == 1 + len(h1) + len(h034)
+    table = res.stdout.splitlines()
+    assert table[1].split()[-1] != 'yes' and 'no: the loss overflowed after' in table[1]
+    assert table[2].split()[-1] == 'no'
+
+# ---------------------------------------------------------------- unwritable output folders
+
+def test_an_output_under_a_regular_file_is_refused(tmp_path):
+    (tmp_path / 'a-file').write_text('')
+    one_line_error(run('lab', '--out', 'a-file/lab', cwd=tmp_path), '--out')
+    assert entries(tmp_path) == ['a-file']
+
+@pytest.mark.skipif(not hasattr(os, 'geteuid') or os.geteuid() == 0, reason='root may write into read-only folders')
+def test_an_output_in_a_read_only_folder_is_refused(tmp_path):
+    ro = tmp_path / 'ro'; ro.mkdir(); ro.chmod(0o555)
+    try:
+        one_line_error(run('lab', '--out', 'ro/new/lab', cwd=tmp_path), 'Permission denied')
+        assert entries(ro) == []
+    finally: ro.chmod(0o755)
+
+# ---------------------------------------------------------------- interruption
+
+@pytest.mark.parametrize('sig, code, word', [(signal.SIGINT, 130, 'interrupted'), (signal.SIGTERM, 143, 'terminated')])
+def test_an_interrupted_run_leaves_nothing(tmp_path, sig, code, word):
+    # millions of updates: the run is still training when the signal comes
+    args = [LINREG2P, 'lab', '--lr', '0.1', '--iters', '3000000', '--every', '3000000', '--grid', '5',
+            '--out', 'new/deeper/lab']
+    # start with default signal handling: a background shell may have set SIGINT to be ignored
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob('new/deeper/.lab.*.partial/contour.png')): # staging has begun
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None: proc.kill(); proc.wait()
+    assert proc.returncode == code, (out, err)
+    assert 'Traceback' not in err and err.count('\n') == 1 and word in err, err
+    assert out == ''
+    assert entries(tmp_path) == [] # no partial folder, and the parents made for it are gone too
