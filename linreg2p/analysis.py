@@ -148,7 +148,9 @@ def lr_sweep(X, # inputs, shape (N,) or (N, 1)
              iters:int=15, # gradient-descent updates per run
             ) -> np.ndarray: # final loss of each run; `inf` where the loss overflowed
     "Final loss after `iters` steps of `train_model` for each learning rate in `lrs`."
-    lrs = [_check_positive('lrs', lr) for lr in np.asarray(lrs, dtype=float).ravel().tolist()]
+    try: lrs = np.asarray(lrs, dtype=float).ravel().tolist()
+    except (TypeError, ValueError): raise ValueError(f"lrs must be a sequence of numbers, got {lrs!r}") from None
+    lrs = [_check_positive('lrs', lr) for lr in lrs]
     if not lrs: raise ValueError("lrs is empty: give at least one learning rate")
     X, Y = _check_data(X, Y)
     final = np.empty(len(lrs))
