@@ -8,7 +8,7 @@ _site = json.loads((Path(__file__).parent / '_site.json').read_text())
 project = 'linreg2p'
 author = 'linreg2p maintainers'
 copyright = '2026, linreg2p maintainers'
-extensions = ['myst_nb']
+extensions = ['myst_nb', 'sphinx.ext.githubpages'] # githubpages: .nojekyll, so GitHub serves _static
 root_doc = 'index'
 exclude_patterns = ['_build', 'notebooks', '**.ipynb_checkpoints']
 

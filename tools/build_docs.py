@@ -213,6 +213,16 @@ def mathjax_js():
     if spec is None: raise SystemExit('sphinx-mathjax-offline is missing: pip install -e ".[dev]"')
     return Path(spec.submodule_search_locations[0]) / 'static' / 'mathjax' / 'tex-svg-full.js'
 
+_REMOTE = re.compile(r'''<link\b[^>]*\bhref=["']?(?:https?:)?//[^>]*>|<script\b[^>]*\bsrc=["']?(?:https?:)?//[^>]*>\s*</script>''', re.I)
+
+def _offline_html(out):
+    "Drop stylesheets and scripts that an HTML output would fetch from outside the site (e.g. the icon font matplotlib's animation player asks a CDN for: the theme already ships the icons)."
+    html = out.get('data', {}).get('text/html')
+    if html is None: return
+    html = ''.join(html) if isinstance(html, list) else html
+    for tag in _REMOTE.findall(html): print(f'docs: dropped a remote resource from an HTML output: {tag[:120]}')
+    out['data']['text/html'] = _REMOTE.sub('', html)
+
 def to_myst(nb, *, title, subtitle, notebook_file, colab_url, index):
     "Translate nbdev's processed notebook `nb` (a dict) into the notebook myst-nb renders."
     cells = []
@@ -234,6 +244,7 @@ def to_myst(nb, *, title, subtitle, notebook_file, colab_url, index):
         if opts.get('echo') == 'false': _tags(cell, 'remove-input')
         if opts.get('output') == 'false': _tags(cell, 'remove-output')
         if opts.get('code-fold') in ('true', 'show'): _tags(cell, 'hide-input')
+        for out in cell.get('outputs', []): _offline_html(out)
         meta = {k: v for k, v in cell.get('metadata', {}).items() if k in ('tags',)}
         if not code and not cell.get('outputs'): continue
         cells.append({**cell, 'source': code, 'metadata': meta, 'execution_count': None})
