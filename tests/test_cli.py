@@ -25,11 +25,15 @@ def one_line_error(res, option):
 
 @pytest.fixture(scope='module')
 def two_runs(tmp_path_factory):
-    "The README's command run twice in the same folder (with a small grid)."
+    """The README's command run twice at the same time in the same folder (with a small grid). Both start
+    staging for the default name `linreg2p-lab`; the one that finishes second must move on to `linreg2p-lab-2`."""
     cwd = tmp_path_factory.mktemp('lab')
-    first, second = run('lab', *QUICK, cwd=cwd), run('lab', *QUICK, cwd=cwd)
-    assert first.returncode == 0, first.stderr
-    assert second.returncode == 0, second.stderr
+    procs = [subprocess.Popen([LINREG2P, 'lab', *QUICK], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    done = [subprocess.CompletedProcess(p.args, p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
+    for d in done: assert d.returncode == 0, d.stderr
+    first, second = sorted(done, key=lambda d: d.stdout.endswith(f'-2{os.sep}\n')) # in the order they finished
     return cwd, first, second
 
 @pytest.fixture(scope='module')
@@ -94,6 +98,9 @@ def test_default_out_is_a_new_folder_each_time(two_runs):
     assert first.stdout.rstrip().endswith(f'in linreg2p-lab{os.sep}')
     assert second.stdout.rstrip().endswith(f'in linreg2p-lab-2{os.sep}')
     assert first.stderr == '' and second.stderr == ''
+    (cwd / 'by-mkdir').mkdir() # the output folder gets the same permissions as any new folder, not mkdtemp's 0700
+    assert (cwd / 'linreg2p-lab').stat().st_mode == (cwd / 'by-mkdir').stat().st_mode
+    (cwd / 'by-mkdir').rmdir()
 
 def test_same_seed_same_bytes(two_runs):
     cwd = two_runs[0]
@@ -164,13 +171,16 @@ def test_force_replaces_an_earlier_output_and_an_unstable_lr_still_runs(two_runs
     cwd = two_runs[0]
     one_line_error(run('lab', '--out', 'linreg2p-lab-2', cwd=cwd), '--force')
     res = run('lab', '--out', 'linreg2p-lab-2', '--force', '--lr', '1', '--lr', '0.34', '--iters', '40',
-              '--every', '40', '--grid', '5', '--format', 'svg', cwd=cwd)
+              '--every', '40', '--grid', '5', '--format', 'svg', '--animate', cwd=cwd)
     assert res.returncode == 0 and res.stderr == '', res.stderr # the stability warnings are not noise on stderr
     out = cwd / 'linreg2p-lab-2'
     assert entries(cwd) == ['linreg2p-lab', 'linreg2p-lab-2'] # the old output was removed, nothing else left
     assert not list(out.rglob('*.png')) # nothing of the earlier run is mixed in
     summary = json.loads((out / 'summary.json').read_text())
-    assert sorted(summary['figures']) == sorted(str(p.relative_to(out).as_posix()) for p in out.rglob('*.svg'))
+    assert sorted(summary['figures']) == sorted([*(str(p.relative_to(out).as_posix()) for p in out.rglob('*.svg')),
+                                                 'training.gif'])
+    from PIL import Image
+    with Image.open(out / 'training.gif') as gif: assert gif.n_frames == 41 # steps 0 to 40, the longest run
     import warnings
     with warnings.catch_warnings(record=True): # the library warns: over the bound, and overflow
         warnings.simplefilter('always')
