@@ -63,7 +63,7 @@ class EpochHistory(History):
         u = self.updates_per_epoch
         return History(self.w[::u], self.b[::u], self.loss[::u], self.lr)
 
-# %% ../nbs/02_minibatch.ipynb #cd407c6f
+# %% ../nbs/02_minibatch.ipynb #d4dbdd4f
 def _check_surface(surface):
     "`surface` if it is None or has a `set_para_loss` method, else a `ValueError`."
     if surface is not None and not callable(getattr(surface, 'set_para_loss', None)):
@@ -92,7 +92,7 @@ def _updates(loader, epochs):
     "Every mini-batch of every epoch, in order: one item per update."
     for _ in range(epochs): yield from loader
 
-# %% ../nbs/02_minibatch.ipynb #87c8e16a
+# %% ../nbs/02_minibatch.ipynb #12f87de9
 def train_minibatch(X, # inputs: tensor or array, shape (N,) or (N, 1)
                     Y, # targets, same length as `X`
                     w:float=-15.0, # starting slope
@@ -128,7 +128,7 @@ def train_minibatch(X, # inputs: tensor or array, shape (N,) or (N, 1)
         if not record(w, b): break
     return hist
 
-# %% ../nbs/02_minibatch.ipynb #92aa2b16
+# %% ../nbs/02_minibatch.ipynb #f3b30f11
 _COLOURS = ('tab:red', 'black', 'tab:orange', 'magenta', 'tab:cyan', 'tab:brown')
 
 def plot_paths(runs:dict, # label -> `History`; drawn in order, each in its own colour
