@@ -141,53 +141,73 @@ class Moments:
     var_x: float  # E[(x - E x)²]
     slope: float  # least-squares slope, cov(x, y) / var(x); 0 when x is constant
     floor: float  # smallest achievable MSE, E[(y - ŷ)²] for the least-squares line
+    _bias: float|None = field(default=None, repr=False, compare=False) # least-squares bias, kept to full precision
+
+    def __post_init__(self):
+        if self._bias is None: object.__setattr__(self, '_bias', self.mean_y - self.slope * self.mean_x)
 
     @staticmethod
-    def _columns(X, Y):
-        "`X` and `Y` as checked 1-D float64 numpy arrays (the checks of `_check_data`, in single-threaded numpy)."
-        cols = []
-        for name, data in (('X', X), ('Y', Y)):
-            a = data.detach() if isinstance(data, torch.Tensor) and data.device.type == 'cpu' else data
-            a = a.numpy() if isinstance(a, torch.Tensor) and a.dtype in (torch.float32, torch.float64) else a
-            if not (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size > 0
-                    and (a.ndim == 1 or a.ndim == 2 and a.shape[1] == 1)):
-                a = _as_column(name, data).double().numpy() # anything else: the general path and its errors
-            a = a.astype(np.float64, copy=False).reshape(-1) # float32 is copied once, float64 not at all
-            # a finite sum means every value is finite: one cheap pass; the element-wise check only on failure
-            if not np.isfinite(a.sum()) and not np.isfinite(a).all(): raise ValueError(f"{name} contains NaN or inf")
-            cols.append(a)
-        x, y = cols
-        if len(x) != len(y): raise ValueError(f"X and Y must have the same length, got len(X)={len(x)} and len(Y)={len(y)}")
-        return x, y
+    def _column(name, data):
+        "`data` as a checked 1-D float64 numpy array, and its sum: the checks of `_as_column`, in plain numpy."
+        a = data.detach() if isinstance(data, torch.Tensor) and data.device.type == 'cpu' else data
+        a = a.numpy() if isinstance(a, torch.Tensor) and a.dtype in (torch.float32, torch.float64) else a
+        if not (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size > 0
+                and (a.ndim == 1 or a.ndim == 2 and a.shape[1] == 1)):
+            a = _as_column(name, data).double().numpy() # anything else: the general path and its errors
+        a = a.astype(np.float64, copy=False).reshape(-1) # float32 is copied once, float64 not at all
+        s = float(a.sum())
+        # a finite sum means every value is finite: one cheap pass; the element-wise check only on failure
+        if not math.isfinite(s) and not np.isfinite(a).all(): raise ValueError(f"{name} contains NaN or inf")
+        return a, s
 
     @classmethod
-    def of(cls, X, Y):
-        "Moments of the data `X`, `Y`, computed in float64 from the centred values."
-        return cls._of_columns(*cls._columns(X, Y))
-
-    @classmethod
-    def _of_columns(cls, x, y):
-        "Moments of two checked 1-D float64 arrays: a few vectorised passes, O(N) time and memory."
+    def _of_data(cls, X, Y):
+        "Checked float64 columns `x`, `y` of the data, and their `Moments`: a few numpy passes, O(N) time and memory."
+        (x, sx), (y, sy) = cls._column('X', X), cls._column('Y', Y)
         n = len(x)
-        mx, my = x.mean(), y.mean()
+        if n != len(y): raise ValueError(f"X and Y must have the same length, got len(X)={n} and len(Y)={len(y)}")
+        mx, my = sx / n, sy / n
         u, v = x - mx, y - my
+        # the centred values' own mean is the rounding error of the first mean: add it back (data far from 0),
+        # and keep what the addition itself rounds away (lo_x, lo_y)
+        cx, cy = float(u.sum()) / n, float(v.sum()) / n
+        mx, my, lo_x, lo_y = mx + cx, my + cy, cx - ((mx + cx) - mx), cy - ((my + cy) - my)
         dot = lambda a, b: float(np.einsum('i,i->', a, b)) # numpy's own loop: no BLAS threads to wake
         var_x = dot(u, u) / n
         slope = dot(u, v) / n / var_x if var_x > 0 else 0.0
         r = np.subtract(v, np.multiply(u, slope, out=u), out=v) # residuals of the least-squares line, in place
-        return cls(float(mx), float(my), var_x, slope, dot(r, r) / n)
+        # b̂ = E[y] − ŵ·E[x]: both terms may be huge and nearly equal, so keep the product's rounding error too
+        p, e = cls._exact_product(slope, mx)
+        bias = ((my - p) - e) + (lo_y - slope * lo_x)
+        return x, y, cls(mx, my, var_x, slope, dot(r, r) / n, bias)
+
+    @staticmethod
+    def _exact_product(a, b):
+        "`a*b` as `p + e` with no rounding: `p` the float product, `e` what rounding dropped (Dekker's algorithm)."
+        def halves(v): c = 134217729.0 * v; hi = c - (c - v); return hi, v - hi # 2**27 + 1 splits 53 bits in two
+        p = a * b
+        if not math.isfinite(p) or abs(a) > 1e290 or abs(b) > 1e290: return p, 0.0 # the split would overflow
+        (ah, al), (bh, bl) = halves(a), halves(b)
+        return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+    @classmethod
+    def of(cls, X, Y):
+        "Moments of the data `X`, `Y`, computed in float64 from the centred values."
+        return cls._of_data(X, Y)[2]
 
     def loss(self, w, b):
         "Exact MSE of the line `w*x + b`, for scalars or arrays `w`, `b` (numpy broadcasting)."
         w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        # L = var(x)·(w − ŵ)² + floor + (mean residual)²: three non-negative terms, no cancellation.
-        # The first two depend on w alone, so a row of w against a column of b costs three passes over the grid.
-        return (self.var_x * (w - self.slope) ** 2 + self.floor) + (w * self.mean_x - self.mean_y + b) ** 2
+        # L = var(x)·(w − ŵ)² + floor + (mean residual)², the mean residual w·E[x] + b − E[y] written as
+        # (w − ŵ)·E[x] + (b − b̂): measured from the bottom of the bowl, nothing large cancels, even far from 0.
+        # The first two terms depend on w alone: a row of w against a column of b costs three passes over the grid.
+        d = w - self.slope
+        return (self.var_x * d ** 2 + self.floor) + (d * self.mean_x - self._bias + b) ** 2
 
     @property
     def optimum(self):
         "Least-squares `(w, b)`."
-        return self.slope, self.mean_y - self.slope * self.mean_x
+        return self.slope, self._bias
 
     @property
     def mean_x2(self):
@@ -207,10 +227,11 @@ class plot_error_surfaces:
                 ):
         w_range, b_range = _check_positive('w_range', w_range), _check_positive('b_range', b_range)
         n_samples = _check_count('n_samples', n_samples, 2)
-        self.x, self.y = Moments._columns(X, Y) # float64, checked; numpy only, so no thread hand-offs
-        self.moments = Moments._of_columns(self.x, self.y) # O(N), once
-        ws, bs = np.linspace(-w_range, w_range, n_samples), np.linspace(-b_range, b_range, n_samples)
-        self.w, self.b = np.meshgrid(ws, bs)
+        self.x, self.y, self.moments = Moments._of_data(X, Y) # float64 columns and five numbers: O(N), once
+        # the numbers of np.linspace(-r, r, n), without its overhead (it dominates on small grids)
+        axis = lambda r: np.concatenate([np.arange(n_samples - 1) * (2 * r / (n_samples - 1)) - r, [r]])
+        ws, bs = axis(w_range), axis(b_range)
+        self.w, self.b = np.repeat(ws[None, :], n_samples, axis=0), np.repeat(bs[:, None], n_samples, axis=1) # meshgrid
         self.Z = self.moments.loss(ws[None, :], bs[:, None]) # exact MSE at every grid point: O(G²), never N·G²
         self.W, self.B, self.LOSS = [], [], []
         self.n = 0
