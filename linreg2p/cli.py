@@ -379,7 +379,8 @@ def main(argv:list[str]|None=None, # the arguments after the program name; None 
         ) -> int: # exit status: 0 done, 1 output not written, 2 bad usage, 130 interrupted, 143 terminated
     "Run the `linreg2p` command line."
     try:
-        args = _parser().parse_args(argv)
+        args, unknown = _parser().parse_known_args(argv)
+        if unknown: args.parser.error(f"unrecognized arguments: {' '.join(unknown)}") # said by `linreg2p lab`
         return _lab(args) # the only subcommand so far: args.command == 'lab'
     except SystemExit as e: # --help, --version and usage errors: argparse has printed its message
         return e.code if isinstance(e.code, int) else 0 if e.code is None else 1

@@ -83,7 +83,7 @@ def test_python_dash_m_is_the_same_command(tmp_path):
 def test_bad_values_are_one_line_usage_errors(tmp_path, args, option):
     res = run('lab', *args, cwd=tmp_path)
     one_line_error(res, option)
-    assert res.stderr.startswith('linreg2p')
+    assert res.stderr.startswith('linreg2p lab: error: ')
     assert entries(tmp_path) == [] # refused before anything is written
 
 def test_no_subcommand_is_a_usage_error(tmp_path):
