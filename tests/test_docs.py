@@ -301,3 +301,19 @@ def test_math_rendered_offline(browser, server):
     assert any(urlparse(u).path.startswith('/_static/mathjax/') for u in v.requests)
     v.close()
     assert not v.errors and not v.failed and not v.external
+
+def test_build_fails_on_a_warning(tmp_path):
+    "A broken cross-reference is a Sphinx warning, and a warning fails the build without touching the output folder."
+    nbs = tmp_path / 'nbs'; nbs.mkdir()
+    shutil.copy(ROOT / 'nbs' / 'index.ipynb', nbs)
+    broken = {'cells': [{'cell_type': 'markdown', 'id': 'title', 'metadata': {}, 'source': '# Broken\n> a page with a broken link'},
+                        {'cell_type': 'markdown', 'id': 'broken', 'metadata': {}, 'source': 'See {doc}`no-such-page` for more.'}],
+              'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
+              'nbformat': 4, 'nbformat_minor': 5}
+    (nbs / '01_broken.ipynb').write_text(json.dumps(broken))
+    out = tmp_path / 'site'
+    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--nbs', str(nbs), '--out', str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode != 0
+    assert 'no-such-page' in res.stdout + res.stderr
+    assert not out.exists()
