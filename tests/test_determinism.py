@@ -1,5 +1,5 @@
 """The same seed gives the same bits: data and histories across runs, processes and thread settings,
-and the lab notebook's printed numbers when it is re-run from a fresh kernel."""
+`linreg2p lab`'s files across runs, and the lab notebook's printed numbers when it is re-run from a fresh kernel."""
 import math, re, subprocess, sys, warnings
 import pytest
 import torch
@@ -11,6 +11,7 @@ import hashlib, sys, torch
 torch.set_num_threads(int(sys.argv[1]))
 torch.manual_seed(12345) # the global RNG must not matter: the seed is private
 from linreg2p.models import make_data, train_model
+from linreg2p.minibatch import train_minibatch
 h = hashlib.sha256()
 for seed in (0, 1, 2024):
     X, f, Y = make_data(seed=seed)
@@ -18,6 +19,8 @@ for seed in (0, 1, 2024):
     for lr in (0.1, 0.2, 0.34):
         run = train_model(X, Y, lr=lr, iters=15)
         h.update(repr((run.w, run.b, run.loss)).encode())
+    run = train_minibatch(X, Y, lr=0.05, epochs=2, batch_size=7, seed=seed) # a seeded shuffle
+    h.update(repr((run.w, run.b, run.loss)).encode())
 print(h.hexdigest())
 # 100 000 points: torch splits reductions this long over its threads
 X, _, Y = make_data(start=-50, stop=50, step=0.001, noise=0.5, seed=7)
@@ -93,3 +96,28 @@ def test_notebook_rerun_prints_the_same_numbers(name, tmp_path):
     assert [i for i, _ in old] == [i for i, _ in new], "the cells that print something changed"
     diffs = [(i, a, b) for (i, a), (_, b) in zip(old, new) if not same_text(a, b)]
     assert not diffs, '\n'.join(f"cell {i}:\n  committed: {a!r}\n  re-run:    {b!r}" for i, a, b in diffs[:5])
+
+# --- `linreg2p lab`: the same settings give the same files, byte for byte ----------------------
+def test_lab_output_is_byte_identical_across_runs(tmp_path):
+    """Two runs that differ in everything but the settings (console script or `python -m`, working folder,
+    output path, torch threads, hash seed) write identical history.csv, summary.json and figures."""
+    import os
+    from conftest import bin_path
+    quick = ['lab', '--grid', '8', '--every', '5', '--lr', '0.1', '--lr', '0.34']
+    a, b = tmp_path / 'a', tmp_path / 'b' / 'deeper'
+    a.mkdir(); b.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in ('OMP_NUM_THREADS', 'PYTHONHASHSEED')}
+    procs = [subprocess.Popen([bin_path('linreg2p'), *quick, '--out', 'out'], cwd=a, env=env | {'PYTHONHASHSEED': '0'},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+             subprocess.Popen([sys.executable, '-m', 'linreg2p', *quick, '--out', str(b / 'lab')], cwd=tmp_path,
+                              env=env | {'PYTHONHASHSEED': '123', 'OMP_NUM_THREADS': '1'},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-3000:]
+    first, second = a / 'out', b / 'lab'
+    files = sorted(str(p.relative_to(first)) for p in first.rglob('*') if p.is_file())
+    assert files == sorted(str(p.relative_to(second)) for p in second.rglob('*') if p.is_file())
+    assert {'history.csv', 'summary.json', 'data.png', 'lr-0.34/final.png'} <= set(files)
+    different = [f for f in files if (first / f).read_bytes() != (second / f).read_bytes()]
+    assert not different, f'these files differ between the two runs: {different}'
