@@ -1,6 +1,6 @@
 """The installed `linreg2p` command, run in subprocesses as a user would: its files and numbers against the
 library, bad input, the no-overwrite rule, --force, interruption and unwritable output folders."""
-import csv, json, math, os, signal, subprocess, sys, time
+import csv, json, math, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import bin_path
@@ -168,13 +168,15 @@ def test_a_non_empty_folder_is_not_written_into(tmp_path):
     assert (tmp_path / 'mine' / 'notes.txt').read_text() == 'keep'
 
 def test_force_replaces_an_earlier_output_and_an_unstable_lr_still_runs(two_runs, library):
-    cwd = two_runs[0]
-    one_line_error(run('lab', '--out', 'linreg2p-lab-2', cwd=cwd), '--force')
-    res = run('lab', '--out', 'linreg2p-lab-2', '--force', '--lr', '1', '--lr', '0.34', '--iters', '40',
+    cwd = two_runs[0] / 'force'
+    cwd.mkdir()
+    shutil.copytree(two_runs[0] / 'linreg2p-lab', cwd / 'earlier') # a copy: the other tests keep theirs
+    one_line_error(run('lab', '--out', 'earlier', cwd=cwd), '--force')
+    res = run('lab', '--out', 'earlier', '--force', '--lr', '1', '--lr', '0.34', '--iters', '40',
               '--every', '40', '--grid', '5', '--format', 'svg', '--animate', cwd=cwd)
     assert res.returncode == 0 and res.stderr == '', res.stderr # the stability warnings are not noise on stderr
-    out = cwd / 'linreg2p-lab-2'
-    assert entries(cwd) == ['linreg2p-lab', 'linreg2p-lab-2'] # the old output was removed, nothing else left
+    out = cwd / 'earlier'
+    assert entries(cwd) == ['earlier'] # the old output was removed, nothing else left
     assert not list(out.rglob('*.png')) # nothing of the earlier run is mixed in
     summary = json.loads((out / 'summary.json').read_text())
     assert sorted(summary['figures']) == sorted([*(str(p.relative_to(out).as_posix()) for p in out.rglob('*.svg')),
