@@ -6,7 +6,7 @@ Docs: https://linreg2p.github.io/linreg2p/animation.html.md"""
 
 # %% ../nbs/05_animation.ipynb #f7654d67
 from __future__ import annotations
-import base64, html, io, statistics, sys, time, warnings
+import base64, html, io, re, statistics, sys, time, warnings
 from pathlib import Path
 import numpy as np
 from matplotlib.animation import AbstractMovieWriter, HTMLWriter
@@ -213,20 +213,33 @@ def save_gif(anim, # an animation from `animate` (any matplotlib animation works
     else: anim.save(path, writer=_GifWriter(scene, fps, hold))
     return path
 
+_ICONS = {'fa-minus': '−', 'fa-fast-backward': '|◀◀', 'fa-step-backward': '|◀', 'fa-play fa-flip-horizontal': '◀',
+          'fa-pause': '❙❙', 'fa-play': '▶', 'fa-step-forward': '▶|', 'fa-fast-forward': '▶▶|', 'fa-plus': '+'}
+
+def _self_contained(player, autoplay):
+    "matplotlib's player without its web font: button icons become characters, so it works offline."
+    player = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">', '', player)
+    player = re.sub(r'<i class="fa ([^"]+)"></i>', lambda m: _ICONS.get(m.group(1), '·'), player)
+    if autoplay: player = re.sub(r'(anim(\w+) = new Animation\([^;]*\);)', r'\1 anim\2.play_animation();', player)
+    return player
+
 def to_html(anim, # a matplotlib animation, e.g. from `animate`
             default_mode:str='loop', # what the player does at the end: 'loop', 'once' or 'reflect'
-           ): # an `IPython.display.HTML` that plays in Jupyter and on a static web page
+            autoplay:bool=True, # start playing as soon as the page shows it
+           ): # an `IPython.display.HTML` that plays in Jupyter and on a static web page, offline
     "The animation as a self-contained JavaScript player with its frames embedded."
     import tempfile
     from IPython.display import HTML
     if default_mode not in ('loop', 'once', 'reflect'):
         raise ValueError(f"default_mode must be 'loop', 'once' or 'reflect', got {default_mode!r}")
     scene = getattr(anim, 'scene', None)
-    if scene is None: return HTML(anim.to_jshtml(default_mode=default_mode))
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / 'animation.html'
-        anim.save(path, writer=_HTMLWriter(scene, 1000 / _interval(anim), default_mode))
-        return HTML(path.read_text())
+    if scene is None: player = anim.to_jshtml(default_mode=default_mode)
+    else:
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / 'animation.html'
+            anim.save(path, writer=_HTMLWriter(scene, 1000 / _interval(anim), default_mode))
+            player = path.read_text()
+    return HTML(_self_contained(player, autoplay))
 
 # %% ../nbs/05_animation.ipynb #ba6ee304
 def _png(rgba, # an (H, W, 4) uint8 image
@@ -247,7 +260,16 @@ class Explorer:
     "Sliders for the learning rate, iterations, start and data, driving data space and parameter space."
     ranges = dict(lr=(0.01, 0.5), iters=(0, 60), w=(-20, 20), b=(-20, 20), noise=(0, 2), seed=(0, 99))
 
-    def __init__(self, lr=0.1, iters=15, w=-15.0, b=-10.0, noise=0.1, seed=0, figsize=(9, 3.6), dpi=72):
+    def __init__(self,
+                 lr:float=0.1, # learning rate, in [0.01, 0.5]
+                 iters:int=15, # gradient-descent updates, in [0, 60]
+                 w:float=-15.0, # starting slope, in [-20, 20]
+                 b:float=-10.0, # starting bias, in [-20, 20]
+                 noise:float=0.1, # standard deviation of the noise on the lab's line, in [0, 2]
+                 seed:int=0, # seed of the noise, in [0, 99]
+                 figsize:tuple=(9, 3.6), # figure size in inches
+                 dpi:int=72, # figure resolution
+                ):
         import ipywidgets as W # only needed here: the rest of the module works without it
         lo, hi = self.ranges['iters']; iters = _check_count('iters', iters, lo)
         if iters > hi: raise ValueError(f"iters must be in [{lo}, {hi}], got {iters!r}")

@@ -112,6 +112,9 @@ def test_html_player_embeds_every_frame(lab):
     html = to_html(anim).data
     assert html.count('data:image/png;base64') == 7
     assert '<script' in html
+    assert 'https://' not in html and 'fa-play' not in html # no web font: it plays offline, buttons are characters
+    still = to_html(anim, autoplay=False).data
+    assert html.count('play_animation()') == still.count('play_animation()') + 1 # started once the player exists
     with pytest.raises(ValueError, match='default_mode'): to_html(anim, default_mode='bounce')
 
 
