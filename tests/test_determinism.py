@@ -121,3 +121,24 @@ def test_lab_output_is_byte_identical_across_runs(tmp_path):
     assert {'history.csv', 'summary.json', 'data.png', 'lr-0.34/final.png'} <= set(files)
     different = [f for f in files if (first / f).read_bytes() != (second / f).read_bytes()]
     assert not different, f'these files differ between the two runs: {different}'
+
+# --- committed outputs hold nothing that changes from run to run --------------------------------
+VOLATILE = re.compile(r'ipykernel_\d+|\bat 0x[0-9a-f]{6,}') # a kernel's temporary file, a memory address
+NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith('_'))
+
+def _volatile_marks(name):
+    if name == '00_models.ipynb':
+        return [pytest.mark.xfail(strict=True, reason='a hidden cell prints the stability-bound warning of '
+                                  'train_model(X * 1e30, Y), naming the kernel\'s temporary file')]
+    return []
+
+@pytest.mark.parametrize('name', [pytest.param(n, marks=_volatile_marks(n)) for n in NOTEBOOKS])
+def test_committed_outputs_do_not_change_between_runs(name):
+    "A re-run must not rewrite a committed notebook: no kernel temp-file paths or memory addresses in its outputs."
+    import nbformat
+    nb = nbformat.read(ROOT / 'nbs' / name, as_version=4)
+    found = [(i, m.group()) for i, cell in enumerate(nb.cells) if cell.cell_type == 'code'
+             for o in cell.get('outputs', [])
+             for text in [o.get('text', '')] + [v for v in o.get('data', {}).values() if isinstance(v, str)]
+             for m in VOLATILE.finditer(text)]
+    assert not found, f'{name}: outputs that differ at every run (cell, text): {found[:5]}'
