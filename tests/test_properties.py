@@ -9,8 +9,9 @@ from hypothesis.extra.numpy import arrays
 from linreg2p.analysis import hessian, max_stable_lr, ols_fit
 from linreg2p.models import Moments, plot_error_surfaces, train_model
 
-# Reproducible in CI: the same examples every run, no deadline (the first call pays for torch's warm-up).
-settings.register_profile('linreg2p', max_examples=40, deadline=None, derandomize=True, print_blob=True)
+# Reproducible in CI: the same examples every run, nothing saved between runs, no deadline (the first call pays
+# for torch's warm-up).
+settings.register_profile('linreg2p', max_examples=40, deadline=None, derandomize=True, database=None, print_blob=True)
 settings.load_profile('linreg2p')
 
 # --- strategies ----------------------------------------------------------------------------------
