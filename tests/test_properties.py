@@ -11,8 +11,8 @@ from linreg2p.models import Moments, plot_error_surfaces, train_model
 
 # Reproducible in CI: the same examples every run, nothing saved between runs, no deadline (the first call pays
 # for torch's warm-up).
-settings.register_profile('linreg2p', max_examples=40, deadline=None, derandomize=True, database=None, print_blob=True)
-settings.load_profile('linreg2p')
+# Set per test, not as the session's profile, so other hypothesis tests keep their own settings.
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None, print_blob=True)
 
 # --- strategies ----------------------------------------------------------------------------------
 def floats(lo, hi): return st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=64)
@@ -46,6 +46,7 @@ def quiet_train(*args, **kw):
         return train_model(*args, **kw)
 
 # --- the surface ---------------------------------------------------------------------------------
+@SETTINGS
 @given(data=datasets(), w_range=floats(1e-3, 50), b_range=floats(1e-3, 50), n=st.integers(2, 12))
 def test_surface_equals_float64_brute_force(data, w_range, b_range, n):
     x, y = data
@@ -58,6 +59,7 @@ def test_surface_equals_float64_brute_force(data, w_range, b_range, n):
     scale = 1 + np.mean(y ** 2) + (w_range ** 2) * np.mean(x ** 2) + b_range ** 2
     np.testing.assert_allclose(s.Z, ref, rtol=1e-9, atol=1e-12 * scale)
 
+@SETTINGS
 @given(data=datasets(min_n=2, spread=1e-3))
 def test_surface_bottom_is_the_least_squares_line(data):
     x, y = data
@@ -73,6 +75,7 @@ def test_surface_bottom_is_the_least_squares_line(data):
 # --- the trajectory ------------------------------------------------------------------------------
 starts = st.tuples(floats(-20, 20), floats(-20, 20))
 
+@SETTINGS
 @given(data=datasets(min_n=1, max_n=30), start=starts, frac=floats(0.01, 0.95), iters=st.integers(0, 25))
 def test_train_model_float64_equals_numpy_descent(data, start, frac, iters):
     x, y = data
@@ -84,6 +87,7 @@ def test_train_model_float64_equals_numpy_descent(data, start, frac, iters):
     np.testing.assert_allclose(np.c_[h.w, h.b], ref, rtol=1e-10, atol=1e-11 * scale)
     np.testing.assert_allclose(h.loss, brute_mse(x, y, ref[:, 0], ref[:, 1]), rtol=1e-9, atol=1e-12 * scale ** 2)
 
+@SETTINGS
 @given(data=datasets(min_n=1, max_n=30), start=starts, frac=floats(0.01, 0.95), iters=st.integers(0, 25))
 def test_train_model_float32_close_to_numpy_descent(data, start, frac, iters):
     x32, y32 = data[0].astype(np.float32), data[1].astype(np.float32)
@@ -101,6 +105,7 @@ def eig_parts(x, w, b, opt):
     lam, vecs = np.linalg.eigh(hessian(x).numpy())
     return lam, vecs.T @ (np.array([w, b]) - np.array(opt))
 
+@SETTINGS
 @given(data=datasets(min_n=2, max_n=30, spread=0.1), start=starts, frac=floats(0.05, 0.9), iters=st.integers(1, 30))
 def test_descent_converges_below_max_stable_lr(data, start, frac, iters):
     x, y = data
@@ -120,6 +125,7 @@ def test_descent_converges_below_max_stable_lr(data, start, frac, iters):
     assume(d[0] > 1e-3)
     assert d[-1] < d[0]
 
+@SETTINGS
 @given(data=datasets(min_n=2, max_n=30, spread=0.1), start=starts, frac=floats(1.1, 1.5))
 def test_descent_diverges_above_max_stable_lr(data, start, frac):
     x, y = data
@@ -162,8 +168,8 @@ def everything(X, Y):
     return np.r_[s.Z.ravel(), h.w, h.b, h.loss, m.mean_x, m.mean_y, m.var_x, m.slope, m.floor,
                  max_stable_lr(X), hessian(X).numpy().ravel()]
 
+@settings(SETTINGS, max_examples=15)
 @given(data=datasets(min_n=2, max_n=25, scale=3.0, spread=0.05))
-@settings(max_examples=15)
 def test_input_kinds_give_the_same_results(data):
     x32, y32 = data[0].astype(np.float32), data[1].astype(np.float32)
     ref32 = everything(x32, y32)
