@@ -34,6 +34,7 @@ html_theme = 'sphinx_book_theme'
 html_title = 'linreg2p'
 html_css_files = ['linreg2p.css']
 html_favicon = '_static/favicon.svg'
+html_logo = '_static/favicon.svg'
 html_context = {'default_mode': 'light'}
 html_copy_source = False
 html_show_sourcelink = False
@@ -48,4 +49,5 @@ html_theme_options = {
     'home_page_in_toc': True,
     'show_toc_level': 2,
     'navigation_with_keys': False,
+    'logo': {'text': 'linreg2p', 'alt_text': 'linreg2p: home'},
 }
