@@ -195,14 +195,18 @@ class Moments:
         "Moments of the data `X`, `Y`, computed in float64 from the centred values."
         return cls._of_data(X, Y)[2]
 
-    def loss(self, w, b):
-        "Exact MSE of the line `w*x + b`, for scalars or arrays `w`, `b` (numpy broadcasting)."
+    def loss(self, w, b, out=None):
+        "Exact MSE of the line `w*x + b`, for scalars or arrays `w`, `b` (numpy broadcasting), written to `out` if given."
         w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
         # L = var(x)·(w − ŵ)² + floor + (mean residual)², the mean residual w·E[x] + b − E[y] written as
         # (w − ŵ)·E[x] + (b − b̂): measured from the bottom of the bowl, nothing large cancels, even far from 0.
-        # The first two terms depend on w alone: a row of w against a column of b costs three passes over the grid.
+        # The first two terms depend on w alone: a row of w against a column of b costs a few passes over the grid.
         d = w - self.slope
-        return (self.var_x * d ** 2 + self.floor) + (d * self.mean_x - self._bias + b) ** 2
+        bowl = self.var_x * d ** 2 + self.floor
+        r = np.add(d * self.mean_x - self._bias, b, out=out) # the mean residual
+        if not isinstance(r, np.ndarray): return bowl + r * r # scalars
+        np.multiply(r, r, out=r); r += bowl # arrays: in place, no temporaries the size of the grid
+        return r
 
     @property
     def optimum(self):
@@ -231,8 +235,10 @@ class plot_error_surfaces:
         # the numbers of np.linspace(-r, r, n), without its overhead (it dominates on small grids)
         axis = lambda r: np.concatenate([np.arange(n_samples - 1) * (2 * r / (n_samples - 1)) - r, [r]])
         ws, bs = axis(w_range), axis(b_range)
-        self.w, self.b = np.repeat(ws[None, :], n_samples, axis=0), np.repeat(bs[:, None], n_samples, axis=1) # meshgrid
-        self.Z = self.moments.loss(ws[None, :], bs[:, None]) # exact MSE at every grid point: O(G²), never N·G²
+        # w, b and Z in one block: one allocation per surface, which the allocator can reuse for the next one
+        self.w, self.b, self.Z = np.empty((3, n_samples, n_samples))
+        self.w[...], self.b[...] = ws, bs[:, None] # the meshgrids: w along the columns, b along the rows
+        self.moments.loss(ws[None, :], bs[:, None], out=self.Z) # exact MSE at every grid point: O(G²), never N·G²
         self.W, self.B, self.LOSS = [], [], []
         self.n = 0
         if go:
