@@ -57,7 +57,7 @@ def test_figures_drawn_in_a_loop_are_not_kept(lab, name):
     if make is None: pytest.skip(f'{name} is not in this version of the library')
     open_before = plt.get_fignums()
     refs = []
-    for _ in range(3):
+    for _ in range(2):
         fig = figure_of(make())
         assert isinstance(fig, Figure)
         fig.savefig(io.BytesIO(), format='png', dpi=20) # render it: the canvas and its caches take part too
@@ -66,7 +66,7 @@ def test_figures_drawn_in_a_loop_are_not_kept(lab, name):
     assert plt.get_fignums() == open_before # pyplot tracks none of them
     gc.collect()
     alive = sum(r() is not None for r in refs)
-    assert alive == 0, f'{alive} of 3 figures from {name} are still referenced after the caller dropped them'
+    assert alive == 0, f'{alive} of 2 figures from {name} are still referenced after the caller dropped them'
 
 def live_artists():
     "How many matplotlib artists (figures, axes, lines, texts, ...) exist in this process, after a collection."
@@ -82,7 +82,7 @@ def test_no_artist_outlives_its_figure(lab):
             for fig in (s.plot_ps(k % len(s.W)), s.final_plot()): fig.savefig(io.BytesIO(), format='png', dpi=20)
     draw(1) # warm-up: lazily imported modules, caches
     before = live_artists()
-    draw(4)
+    draw(2)
     assert live_artists() == before
 
 def test_no_module_loads_pyplot_on_import():
