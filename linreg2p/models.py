@@ -149,8 +149,8 @@ class Moments:
     @staticmethod
     def _column(name, data):
         "`data` as a checked 1-D float64 numpy array, and its sum: the checks of `_as_column`, in plain numpy."
-        a = data.detach() if isinstance(data, torch.Tensor) and data.device.type == 'cpu' else data
-        a = a.numpy() if isinstance(a, torch.Tensor) and a.dtype in (torch.float32, torch.float64) else a
+        a = data.detach() if isinstance(data, torch.Tensor) and data.requires_grad else data
+        a = a.numpy() if isinstance(a, torch.Tensor) and a.device.type == 'cpu' and a.dtype in (torch.float32, torch.float64) else a
         if not (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size > 0
                 and (a.ndim == 1 or a.ndim == 2 and a.shape[1] == 1)):
             a = _as_column(name, data).double().numpy() # anything else: the general path and its errors
@@ -234,7 +234,7 @@ class plot_error_surfaces:
         self.x, self.y, self.moments = Moments._of_data(X, Y) # float64 columns and five numbers: O(N), once
         # the numbers of np.linspace(-r, r, n), without its overhead (it dominates on small grids)
         axis = lambda r: np.concatenate([np.arange(n_samples - 1) * (2 * r / (n_samples - 1)) - r, [r]])
-        ws, bs = axis(w_range), axis(b_range)
+        ws = axis(w_range); bs = ws if b_range == w_range else axis(b_range)
         # w, b and Z in one block: one allocation per surface, which the allocator can reuse for the next one
         self.w, self.b, self.Z = np.empty((3, n_samples, n_samples))
         self.w[...], self.b[...] = ws, bs[:, None] # the meshgrids: w along the columns, b along the rows
