@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import weakref
 from dataclasses import dataclass, field
 import numpy as np
 import torch
@@ -130,6 +131,35 @@ def time_pair(naive, # function of no arguments: the reference; None times `ours
             for stat, agg in (('best', min), ('median', statistics.median))}
 
 # %% ../nbs/07_bench.ipynb #2c8dfbbd
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+class _TensorBytes(TorchDispatchMode):
+    "While active: bytes of tensor storage created by PyTorch operations and still alive, their peak, and a count."
+    def __init__(self):
+        super().__init__()
+        self.refs, self.size, self.now, self.peak, self.count = {}, {}, 0, 0, 0
+
+    def _release(self, key):
+        self.refs[key] -= 1
+        if self.refs[key] == 0: self.now -= self.size.pop(key); del self.refs[key]
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        ptr = lambda t: t.untyped_storage().data_ptr()
+        inputs = {ptr(t) for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)}
+        for t in tree_flatten(out)[0]:
+            if not isinstance(t, torch.Tensor) or t.device.type != 'cpu': continue
+            key = ptr(t)
+            if not key or key in inputs and key not in self.refs: continue # a view of memory from before the call
+            if key not in self.refs: # a new storage (views share their base's and are counted once)
+                self.refs[key], self.size[key] = 0, t.untyped_storage().nbytes()
+                self.now += self.size[key]; self.peak = max(self.peak, self.now); self.count += 1
+            self.refs[key] += 1
+            weakref.finalize(t, self._release, key) # PyTorch keeps this object alive as long as the tensor lives
+        return out
+
+# %% ../nbs/07_bench.ipynb #bb998a6d
 _libc = ctypes.CDLL(None) if sys.platform.startswith('linux') else None
 
 def _status_bytes(key):
@@ -137,8 +167,8 @@ def _status_bytes(key):
     with open('/proc/self/status') as f: return int(re.search(rf'^{key}:\s+(\d+) kB', f.read(), re.M).group(1)) * 1024
 
 def peak_memory(fn, # function of no arguments
-               ) -> tuple[int, int|None]: # (peak traced bytes, peak resident-set growth in bytes or None)
-    "Peak memory of one call: what tracemalloc sees (numpy, Python), and how far the resident set grew (torch too)."
+               ) -> dict: # 'numpy': peak traced bytes; 'torch': peak live tensor bytes; 'tensors': tensors created; 'rss': resident-set growth or None
+    "Peak memory of one call: numpy's (tracemalloc), PyTorch's tensors (a dispatch mode), the whole process (resident set)."
     base = None
     if _libc is not None:
         try:
@@ -146,14 +176,16 @@ def peak_memory(fn, # function of no arguments
             with open('/proc/self/clear_refs', 'w') as f: f.write('5') # reset the high-water mark
             base = _status_bytes('VmRSS')
         except (OSError, AttributeError): base = None
+    with _TensorBytes(): torch.zeros(()) # the first use of a dispatch mode imports and caches things: not fn's memory
     tracemalloc.start()
     try:
-        fn()
+        with _TensorBytes() as tb: fn()
         traced = tracemalloc.get_traced_memory()[1]
     finally: tracemalloc.stop()
-    return traced, (None if base is None else _status_bytes('VmHWM') - base)
+    return {'numpy': traced, 'torch': tb.peak, 'tensors': tb.count,
+            'rss': None if base is None else _status_bytes('VmHWM') - base}
 
-# %% ../nbs/07_bench.ipynb #f14e8a9f
+# %% ../nbs/07_bench.ipynb #466be33a
 def pyplot_free_import() -> tuple[bool, float]: # (pyplot stayed unloaded, seconds the import took)
     "Import `linreg2p.models` in a fresh interpreter: is pyplot still unloaded, and how long did the import take?"
     code = ("import sys, time; t = time.perf_counter(); import linreg2p.models; t = time.perf_counter() - t; "
@@ -161,7 +193,7 @@ def pyplot_free_import() -> tuple[bool, float]: # (pyplot stayed unloaded, secon
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()
     return out[0] == 'True', float(out[1])
 
-# %% ../nbs/07_bench.ipynb #7851dfdd
+# %% ../nbs/07_bench.ipynb #f6520197
 @dataclass
 class Row:
     "One line of the benchmark table."
@@ -171,8 +203,7 @@ class Row:
     goal: str # the target, e.g. '≥ ×100' or '< 0.2 s'
     met: bool|None # whether this run met the goal; None when the goal is not judged at this size
     error: float|None = None # largest relative error against the reference
-    traced: int|None = None # peak bytes seen by tracemalloc during one run of ours
-    rss: int|None = None # peak growth of the resident set during one run of ours, in bytes
+    memory: dict = field(default_factory=dict) # `peak_memory` of one run of ours
     note: str = '' # how it was measured, or why the naive side did not run
     timing: dict = field(default_factory=dict) # the full output of `time_pair`
 
@@ -181,7 +212,7 @@ class Row:
         "How many times faster ours is, best time against best time."
         return self.naive / self.ours if self.naive and self.ours else None
 
-# %% ../nbs/07_bench.ipynb #f6520197
+# %% ../nbs/07_bench.ipynb #2ae40d8f
 SIZES = {
     'full':  dict(grid=300, big_n=1_000_000, big_grid=1000, train_n=1_000_000, train_iters=100, far_n=100_000),
     'quick': dict(grid=100, big_n=100_000, big_grid=300, train_n=100_000, train_iters=30, far_n=10_000),
@@ -201,21 +232,21 @@ def _surface_rows(X, Y, sizes, repeat, seed):
     for G, minimum, k in ((30, 100, 4 * repeat), (sizes['grid'], 1000 if sizes['grid'] >= 300 else None, 3)):
         t = time_pair(lambda: naive_surface(15, 15, X, Y, G), lambda: plot_error_surfaces(15, 15, X, Y, G, go=False), k)
         Z, ours = naive_surface(15, 15, X, Y, G), plot_error_surfaces(15, 15, X, Y, G, go=False)
-        traced, rss = peak_memory(lambda: plot_error_surfaces(15, 15, X, Y, G, go=False))
         rows.append(_speedup_row(f'surface {G}×{G}, N={len(X)}', t, minimum, error=float(np.max(np.abs(ours.Z - Z) / Z)),
-                                 traced=traced, rss=rss))
+                                 memory=peak_memory(lambda: plot_error_surfaces(15, 15, X, Y, G, go=False))))
     N, G = sizes['big_n'], sizes['big_grid']
     Xb, _, Yb = make_data(start=-3, stop=3, step=6 / N, seed=seed)
     t = time_pair(None, lambda: plot_error_surfaces(15, 15, Xb, Yb, G, go=False), 4 * repeat)
     s = plot_error_surfaces(15, 15, Xb, Yb, G, go=False)
     i, j = np.random.default_rng(seed).integers(0, G, (2, 20)) # 20 random grid points for the brute force
     t0 = time.perf_counter(); ref = brute_loss(Xb, Yb, s.w[i, j], s.b[i, j]); per_point = (time.perf_counter() - t0) / 20
-    traced, rss = peak_memory(lambda: plot_error_surfaces(15, 15, Xb, Yb, G, go=False))
+    mem = peak_memory(lambda: plot_error_surfaces(15, 15, Xb, Yb, G, go=False))
     judged = N >= 1_000_000 and G >= 1000 # the goal is stated for this size
     rows.append(Row(f'surface {G}×{G}, N={N:,}', None, t['ours_best'], '< 0.2 s' if judged else '—', t['ours_best'] < 0.2 if judged else None,
-                    error=float(np.max(np.abs(s.Z[i, j] - ref) / ref)), traced=traced, rss=rss, timing=t,
+                    error=float(np.max(np.abs(s.Z[i, j] - ref) / ref)), memory=mem, timing=t,
                     note=f'double loop not run (about {per_point * G * G:,.3g} s at its cost per grid point); error on 20 '
-                         f'random grid points against a float64 brute force; one N×G float64 array would take {N * G * 8 / 1e9:,.3g} GB'))
+                         f'random grid points against a float64 brute force; one N×G float64 array would take {N * G * 8 / 1e9:,.3g} GB; '
+                         f'the resident set grew by {_fmt_bytes(mem["rss"])}'))
     return rows
 
 def _train_row(sizes, repeat, seed):
@@ -225,9 +256,12 @@ def _train_row(sizes, repeat, seed):
     t = time_pair(lambda: naive_train(X, Y, lr=0.1, iters=iters), lambda: train_model(X, Y, lr=0.1, iters=iters), repeat)
     hn, ho = naive_train(X, Y, lr=0.1, iters=iters), train_model(X, Y, lr=0.1, iters=iters)
     a, o = np.c_[hn.w, hn.b], np.c_[ho.w, ho.b]
-    traced, rss = peak_memory(lambda: train_model(X, Y, lr=0.1, iters=iters))
-    return _speedup_row(f'train N={N:,}, {iters} steps', t, 1.5 if N >= 1_000_000 and iters >= 100 else None, error=float(np.max(np.abs(o - a) / np.abs(a))),
-                        traced=traced, rss=rss, note='error: largest relative gap between the two (w, b) trajectories')
+    mem, mem_naive = (peak_memory(lambda: fn(X, Y, lr=0.1, iters=iters)) for fn in (train_model, naive_train))
+    return _speedup_row(f'train N={N:,}, {iters} steps', t, 1.5 if N >= 1_000_000 and iters >= 100 else None,
+                        error=float(np.max(np.abs(o - a) / np.abs(a))), memory=mem,
+                        note=f'error: largest relative gap between the two (w, b) trajectories; tensors created: '
+                             f'{mem["tensors"]:,} by train_model, {mem_naive["tensors"]:,} by the classic loop '
+                             f'(peak {_fmt_bytes(mem_naive["torch"])} alive)')
 
 def _exact_rows(sizes, seed):
     "Exactness far from the origin (x ≈ 1e4, y ≈ 1e6): lines near the optimum, and a whole surface."
@@ -267,20 +301,20 @@ def run_benchmark(size:str='full', # 'full' (about a minute), 'quick' (seconds) 
                         note='in a fresh interpreter; pyplot ' + ('was not imported' if free else 'WAS imported')))
     return rows
 
-# %% ../nbs/07_bench.ipynb #aa3d84cb
+# %% ../nbs/07_bench.ipynb #8383ad4c
 def _fmt_time(t): return '—' if t is None else f'{t * 1e3:.3g} ms' if t < 1 else f'{t:.3g} s'
-def _fmt_bytes(n): return '—' if n is None else f'{n / 1e6:.3g} MB' if n >= 1e5 else f'{n / 1e3:.3g} kB'
+def _fmt_bytes(n): return '—' if n is None else '0' if n == 0 else f'{n / 1e6:.3g} MB' if n >= 1e5 else f'{n / 1e3:.3g} kB'
 def _fmt_ratio(r): return '—' if r is None else f'×{r:,.0f}' if r >= 10 else f'×{r:.2f}'
 
 def format_table(rows:list, # `Row`s from `run_benchmark`
                 ) -> str: # a Markdown table followed by notes
-    "The benchmark as a Markdown table; times are the best of k alternating runs."
-    lines = ['| case | naive | ours | ratio | goal | met | max rel. error | peak traced | peak RSS growth |',
+    "The benchmark as a Markdown table: times are the best of k alternating batches, memory is one run of ours."
+    lines = ['| case | naive | ours | ratio | goal | met | max rel. error | peak numpy | peak torch |',
              '|---|---:|---:|---:|---|:-:|---:|---:|---:|']
     for r in rows:
         err = '—' if r.error is None else f'{r.error:.1e}'
         lines.append(f'| {r.case} | {_fmt_time(r.naive)} | {_fmt_time(r.ours)} | {_fmt_ratio(r.ratio)} | {r.goal} | '
-                     f'{"—" if r.met is None else "yes" if r.met else "NO"} | {err} | {_fmt_bytes(r.traced)} | {_fmt_bytes(r.rss)} |')
+                     f'{"—" if r.met is None else "yes" if r.met else "NO"} | {err} | {_fmt_bytes(r.memory.get("numpy"))} | {_fmt_bytes(r.memory.get("torch"))} |')
     return '\n'.join(lines + [''] + [f'- {r.case}: {r.note}' for r in rows if r.note])
 
 def machine() -> str: # e.g. '2-core x86_64, CPU only, Python 3.11.7, torch 2.13.0 (2 threads), numpy 2.4.6'
@@ -288,7 +322,7 @@ def machine() -> str: # e.g. '2-core x86_64, CPU only, Python 3.11.7, torch 2.13
     return (f'{os.cpu_count()}-core {platform.machine()}, CPU only, Python {platform.python_version()}, '
             f'torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}')
 
-# %% ../nbs/07_bench.ipynb #6f540c2a
+# %% ../nbs/07_bench.ipynb #935f91a2
 def main(argv:list|None=None, # command-line arguments; None reads sys.argv
         ) -> int: # exit status: 0 when every goal is met, 1 otherwise
     "The command line: `python -m linreg2p.bench [--size full|quick|tiny] [--repeat K] [--seed S] [--threads T]`."
@@ -308,6 +342,6 @@ def main(argv:list|None=None, # command-line arguments; None reads sys.argv
     print(format_table(rows))
     return 0 if all(r.met is not False for r in rows) else 1
 
-# %% ../nbs/07_bench.ipynb #935f91a2
+# %% ../nbs/07_bench.ipynb #74a177f1
 if __name__ == '__main__' and '__file__' in globals(): # run as `python -m linreg2p.bench`, not when a notebook runs this cell
     raise SystemExit(main())

@@ -156,8 +156,16 @@ def test_memory_is_linear_in_n_plus_grid():
     # what must exist: x, y as float64 (16 MB), w, b, Z (24 MB), plus a few N- or G²-sized temporaries
     assert peak < 12 * 8 * max(N, G * G) # < 96 MB, where one N×G float64 array alone would be 8 GB
     assert s.Z.shape == (G, G)
-    traced, rss = peak_memory(lambda: plot_error_surfaces(15, 15, X, Y, G, go=False))
-    assert traced < 96e6 and (rss is None or rss < 200e6)
+    mem = peak_memory(lambda: plot_error_surfaces(15, 15, X, Y, G, go=False))
+    assert mem['numpy'] < 96e6 and mem['torch'] == 0 # no tensor is created on the way
+    assert mem['rss'] is None or mem['rss'] < 200e6
+
+def test_training_creates_fewer_tensors_than_the_classic_loop():
+    "Each step of train_model allocates fewer tensors than the classic loop, and the peak stays a few N-sized tensors."
+    X, _, Y = make_data(start=-3, stop=3, step=6e-5, seed=0) # 100,000 float32 points: 0.4 MB per tensor
+    per_step = lambda fn: (peak_memory(lambda: fn(X, Y, iters=20))['tensors'] - peak_memory(lambda: fn(X, Y, iters=10))['tensors']) / 10
+    assert per_step(train_model) < per_step(naive_train)
+    assert peak_memory(lambda: train_model(X, Y, iters=20))['torch'] < 12 * 4 * len(X)
 
 # --- training: the classic loop and train_model follow the same path -----------------------------
 @pytest.mark.parametrize('lr', [0.05, 0.1, 0.2])
