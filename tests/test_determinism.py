@@ -83,7 +83,7 @@ def same_text(a, b, rel=1e-6):
     if NUMBER.sub('#', a) != NUMBER.sub('#', b): return False
     return all(math.isclose(float(x), float(y), rel_tol=rel, abs_tol=1e-12) for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)))
 
-@pytest.mark.parametrize('name', ['00_models.ipynb'])
+@pytest.mark.parametrize('name', ['00_models.ipynb', '01_analysis.ipynb'])
 def test_notebook_rerun_prints_the_same_numbers(name, tmp_path):
     import nbformat
     from nbclient import NotebookClient
