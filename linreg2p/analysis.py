@@ -25,11 +25,10 @@ def ols_fit(X, # inputs, shape (N,) or (N, 1)
     if len(X) == 1:
         raise ValueError(f"X has a single point (x = {X.item()!r}): every line through it fits exactly, so the "
                          "optimum is not unique; give at least two different x values")
-    m = Moments.of(X, Y)
-    if not m.var_x > 0:
-        raise ValueError(f"X is constant (every x = {m.mean_x!r}): the slope is not identifiable and the "
+    if not (X != X[0]).any(): # compare values, not var(x): the variance of tiny x can underflow to 0
+        raise ValueError(f"X is constant (every x = {X[0].item()!r}): the slope is not identifiable and the "
                          "optimum is not unique; give at least two different x values")
-    return m.optimum
+    return Moments.of(X, Y).optimum
 
 # %% ../nbs/01_analysis.ipynb #4e010ac8
 def hessian(X, # inputs, shape (N,) or (N, 1)

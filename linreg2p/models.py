@@ -38,10 +38,14 @@ def _check_count(name, value, minimum):
 
 def _as_column(name, data):
     "`data` (tensor, array or sequence of numbers) as a floating tensor of shape (N, 1); float64 stays float64."
-    try: t = torch.as_tensor(np.asarray(data) if not isinstance(data, torch.Tensor) else data)
-    except (TypeError, ValueError, RuntimeError) as e:
-        raise ValueError(f"{name} must be numeric, got {type(data).__name__}: {e}") from None
-    if t.dtype == torch.bool or not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)):
+    if isinstance(data, torch.Tensor): t = data.to_dense() if data.layout != torch.strided else data
+    else:
+        try: a = np.asarray(data)
+        except (TypeError, ValueError) as e: # ragged nested lists
+            raise ValueError(f"{name} must be numeric, got {type(data).__name__}: {e}") from None
+        if a.dtype.kind not in 'biuf': raise ValueError(f"{name} must be numeric, got {type(data).__name__} of {a.dtype}")
+        t = torch.as_tensor(a.astype(np.float32) if a.dtype.kind == 'u' else a) # unsigned: not every width is a torch dtype
+    if t.dtype == torch.bool or t.is_complex() or not (t.is_floating_point() or t.dtype.is_signed or t.dtype == torch.uint8):
         raise ValueError(f"{name} must be numeric, got dtype {t.dtype}")
     if t.ndim == 2 and t.shape[1] == 1: t = t[:, 0]
     if t.ndim != 1: raise ValueError(f"{name} must have shape (N,) or (N, 1), got {tuple(t.shape)}")
@@ -75,7 +79,7 @@ def make_data(slope:float=1.0, # true slope of the line
     gen = None if seed is None else torch.Generator().manual_seed(_check_count('seed', seed, 0))
     X = torch.arange(start, stop, step).view(-1, 1)
     f = slope * X + bias
-    Y = f + noise * torch.randn(X.shape, generator=gen)
+    Y = f + noise * torch.randn(X.shape, generator=gen) if noise > 0 else f.clone() # no noise: no draw
     return X, f, Y
 
 # %% ../nbs/00_models.ipynb #4fa94622
@@ -147,23 +151,23 @@ class Moments:
         if self._bias is None: object.__setattr__(self, '_bias', self.mean_y - self.slope * self.mean_x)
 
     @staticmethod
-    def _column(name, data):
-        "`data` as a checked 1-D float64 numpy array, and its sum: the checks of `_as_column`, in plain numpy."
+    def _column(name, data, copy=False):
+        "`data` as a checked 1-D float64 numpy array (a copy if `copy`), and its sum: the checks of `_as_column`, in plain numpy."
         a = data.detach() if isinstance(data, torch.Tensor) and data.requires_grad else data
         a = a.numpy() if isinstance(a, torch.Tensor) and a.device.type == 'cpu' and a.dtype in (torch.float32, torch.float64) else a
         if not (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size > 0
                 and (a.ndim == 1 or a.ndim == 2 and a.shape[1] == 1)):
             a = _as_column(name, data).double().numpy() # anything else: the general path and its errors
-        a = a.astype(np.float64, copy=False).reshape(-1) # float32 is copied once, float64 not at all
+        a = a.astype(np.float64, copy=copy).reshape(-1) # float32 is copied once, float64 only when asked
         s = float(a.sum())
         # a finite sum means every value is finite: one cheap pass; the element-wise check only on failure
         if not math.isfinite(s) and not np.isfinite(a).all(): raise ValueError(f"{name} contains NaN or inf")
         return a, s
 
     @classmethod
-    def _of_data(cls, X, Y):
-        "Checked float64 columns `x`, `y` of the data, and their `Moments`: a few numpy passes, O(N) time and memory."
-        (x, sx), (y, sy) = cls._column('X', X), cls._column('Y', Y)
+    def _of_data(cls, X, Y, copy=False):
+        "Checked float64 columns `x`, `y` of the data (never the caller's memory if `copy`), and their `Moments`: O(N)."
+        (x, sx), (y, sy) = cls._column('X', X, copy), cls._column('Y', Y, copy)
         n = len(x)
         if n != len(y): raise ValueError(f"X and Y must have the same length, got len(X)={n} and len(Y)={len(y)}")
         mx, my = sx / n, sy / n
@@ -174,12 +178,18 @@ class Moments:
         mx, my, lo_x, lo_y = mx + cx, my + cy, cx - ((mx + cx) - mx), cy - ((my + cy) - my)
         dot = lambda a, b: float(np.einsum('i,i->', a, b)) # numpy's own loop: no BLAS threads to wake
         var_x = dot(u, u) / n
-        slope = dot(u, v) / n / var_x if var_x > 0 else 0.0
+        if 1e-280 < var_x < 1e280: slope = dot(u, v) / n / var_x
+        else: # x constant, or its squares under- or overflow float64: take the slope from x scaled to [-1, 1]
+            s = float(np.abs(u).max())
+            slope = dot(u / s, v) / dot(u / s, u / s) / s if s > 0 else 0.0
         r = np.subtract(v, np.multiply(u, slope, out=u), out=v) # residuals of the least-squares line, in place
+        floor = dot(r, r) / n
+        if not all(map(math.isfinite, (mx, my, var_x, slope, floor))):
+            raise ValueError("X or Y is too large for float64: its spread or the loss overflows; rescale X and Y")
         # b̂ = E[y] − ŵ·E[x]: both terms may be huge and nearly equal, so keep the product's rounding error too
         p, e = cls._exact_product(slope, mx)
         bias = ((my - p) - e) + (lo_y - slope * lo_x)
-        return x, y, cls(mx, my, var_x, slope, dot(r, r) / n, bias)
+        return x, y, cls(mx, my, var_x, slope, floor, bias)
 
     @staticmethod
     def _exact_product(a, b):
@@ -231,7 +241,7 @@ class plot_error_surfaces:
                 ):
         w_range, b_range = _check_positive('w_range', w_range), _check_positive('b_range', b_range)
         n_samples = _check_count('n_samples', n_samples, 2)
-        self.x, self.y, self.moments = Moments._of_data(X, Y) # float64 columns and five numbers: O(N), once
+        self.x, self.y, self.moments = Moments._of_data(X, Y, copy=True) # own float64 columns and five numbers: O(N), once
         # the numbers of np.linspace(-r, r, n), without its overhead (it dominates on small grids)
         axis = lambda r: np.concatenate([np.arange(n_samples - 1) * (2 * r / (n_samples - 1)) - r, [r]])
         ws = axis(w_range); bs = ws if b_range == w_range else axis(b_range)
@@ -313,7 +323,7 @@ class plot_error_surfaces:
         ax_data.plot(self.x, self.y, 'o', color='tab:red', ms=4, label='training points')
         xs = np.array([self.x.min(), self.x.max()])
         ax_data.plot(xs, self.W[k] * xs + self.B[k], color='tab:blue', lw=2,
-                     label=f'estimate: w={self.W[k]:.2f}, b={self.B[k]:.2f}')
+                     label=f'estimate: w={self.W[k]:.3g}, b={self.B[k]:.3g}')
         span = self.y.max() - self.y.min() or 1.0
         ax_data.set_ylim(self.y.min() - span, self.y.max() + span)
         ax_data.set_xlabel('x'); ax_data.set_ylabel('y'); ax_data.legend(loc='upper left', fontsize='small')
@@ -363,10 +373,10 @@ def _stability_bound(X):
     "2 / largest eigenvalue of the MSE's Hessian in (w, b): the largest learning rate that converges."
     x = _as_column('X', X).double()
     ex = x.mean().item()
-    ex2 = ex ** 2 + ((x - ex) ** 2).mean().item()
+    ex2 = ex * ex + ((x - ex) ** 2).mean().item() # `*`, not `**`: huge data give inf, not OverflowError
     # eigenvalues of 2·[[E x², E x], [E x, 1]] in closed form: (E x² + 1) ± sqrt((E x² − 1)² + 4(E x)²)
-    lam_max = (ex2 + 1) + math.sqrt((ex2 - 1) ** 2 + 4 * ex * ex)
-    return 2 / lam_max
+    lam_max = (ex2 + 1) + math.hypot(ex2 - 1, 2 * ex)
+    return 2 / lam_max # 0.0 when the data are too large for float64: every lr is then too large
 
 # %% ../nbs/00_models.ipynb #adb75794
 def train_model(X, # inputs: tensor or array, shape (N,) or (N, 1)
@@ -383,10 +393,6 @@ def train_model(X, # inputs: tensor or array, shape (N,) or (N, 1)
     lr, iters = _check_positive('lr', lr), _check_count('iters', iters, 0)
     if surface is not None and not callable(getattr(surface, 'set_para_loss', None)):
         raise ValueError(f"surface must have a set_para_loss method, got {type(surface).__name__}")
-    bound = _stability_bound(X)
-    if lr >= bound:
-        warnings.warn(f"lr={lr:g} is at or above the stability bound 2/λmax = {bound:.4g} for this data: "
-                      "gradient descent will not converge", RuntimeWarning, stacklevel=2)
     w = torch.tensor(w0, dtype=X.dtype, requires_grad=True)
     b = torch.tensor(b0, dtype=X.dtype, requires_grad=True)
     hist = History(lr=lr)
@@ -402,6 +408,9 @@ def train_model(X, # inputs: tensor or array, shape (N,) or (N, 1)
             warnings.warn(f"the loss overflowed after {k} updates (lr={lr:g}): the run ends there, "
                           f"keeping the {k} finite states", RuntimeWarning, stacklevel=2)
             break # keep only the finite states
+        if k == 0 and lr >= (bound := _stability_bound(X)): # warn once the start is known to be finite
+            warnings.warn(f"lr={lr:g} is at or above the stability bound 2/λmax = {bound:.4g} for this data: "
+                          "gradient descent will not converge", RuntimeWarning, stacklevel=2)
         record(value)
         if k == iters: break # the final state is recorded; no update after it
         loss.backward()

@@ -126,13 +126,7 @@ def test_lab_output_is_byte_identical_across_runs(tmp_path):
 VOLATILE = re.compile(r'ipykernel_\d+|\bat 0x[0-9a-f]{6,}') # a kernel's temporary file, a memory address
 NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith('_'))
 
-def _volatile_marks(name):
-    if name == '00_models.ipynb':
-        return [pytest.mark.xfail(strict=True, reason='a hidden cell prints the stability-bound warning of '
-                                  'train_model(X * 1e30, Y), naming the kernel\'s temporary file')]
-    return []
-
-@pytest.mark.parametrize('name', [pytest.param(n, marks=_volatile_marks(n)) for n in NOTEBOOKS])
+@pytest.mark.parametrize('name', NOTEBOOKS)
 def test_committed_outputs_do_not_change_between_runs(name):
     "A re-run must not rewrite a committed notebook: no kernel temp-file paths or memory addresses in its outputs."
     import nbformat
