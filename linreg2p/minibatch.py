@@ -6,14 +6,13 @@ Docs: https://linreg2p.github.io/linreg2p/minibatch.html.md"""
 
 # %% ../nbs/02_minibatch.ipynb #778ef00f
 from __future__ import annotations
-import math
 import warnings
 from dataclasses import dataclass
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
-from .models import (History, _check_count, _check_data, _check_finite, _check_positive,
-                             _new_figure, _stability_bound, criterion, forward)
+from .models import (History, _check_count, _check_data, _check_finite, _check_positive, _check_surface,
+                             _new_figure, _Recorder, _stability_bound, criterion, forward)
 
 # %% auto #0
 __all__ = ['LineDataset', 'make_loader', 'EpochHistory', 'train_minibatch', 'plot_paths', 'plot_run_losses', 'compare_runs']
@@ -64,30 +63,6 @@ class EpochHistory(History):
         return History(self.w[::u], self.b[::u], self.loss[::u], self.lr)
 
 # %% ../nbs/02_minibatch.ipynb #d4dbdd4f
-def _check_surface(surface):
-    "`surface` if it is None or has a `set_para_loss` method, else a `ValueError`."
-    if surface is not None and not callable(getattr(surface, 'set_para_loss', None)):
-        raise ValueError(f"surface must have a set_para_loss method, got {type(surface).__name__}")
-    return surface
-
-class _Recorder:
-    "Records states `(w, b)` with their loss on all of `(X, Y)` into a history and, optionally, a surface."
-    def __init__(self, hist, X, Y, surface=None): self.hist, self.X, self.Y, self.surface = hist, X, Y, surface
-
-    def __call__(self, w, b) -> bool:
-        "Record the state; return False (recording nothing) when its loss is not finite."
-        with torch.no_grad(): loss = criterion(forward(self.X, w, b), self.Y).item()
-        k = len(self.hist) # states recorded so far = updates made before this state
-        if not math.isfinite(loss):
-            if k == 0: raise ValueError(f"the loss at the start (w={float(w)!r}, b={float(b)!r}) overflows "
-                                        f"{self.X.dtype}: rescale X and Y or pass float64 data")
-            warnings.warn(f"the loss overflowed after {k} updates (lr={self.hist.lr:g}): the run ends there, "
-                          f"keeping the {k} finite states", RuntimeWarning, stacklevel=3)
-            return False
-        self.hist.record(*(float(torch.as_tensor(v).detach()) for v in (w, b)), loss)
-        if self.surface is not None: self.surface.set_para_loss(*self.hist.final)
-        return True
-
 def _updates(loader, epochs):
     "Every mini-batch of every epoch, in order: one item per update."
     for _ in range(epochs): yield from loader

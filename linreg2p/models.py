@@ -368,6 +368,33 @@ class History:
         "The last recorded state as `(w, b, loss)`."
         return self.w[-1], self.b[-1], self.loss[-1]
 
+# %% ../nbs/00_models.ipynb #49fecb30
+def _check_surface(surface):
+    "`surface` if it is None or has a `set_para_loss` method, else a `ValueError`."
+    if surface is not None and not callable(getattr(surface, 'set_para_loss', None)):
+        raise ValueError(f"surface must have a set_para_loss method, got {type(surface).__name__}")
+    return surface
+
+class _Recorder:
+    "Records states `(w, b)` with their loss on all of `(X, Y)` into a history and, optionally, a surface."
+    def __init__(self, hist, X, Y, surface=None): self.hist, self.X, self.Y, self.surface = hist, X, Y, surface
+
+    def __call__(self, w, b, loss=None) -> bool:
+        "Record the state (its `loss` computed here unless given); return False, recording nothing, when the loss is not finite."
+        if loss is None:
+            with torch.no_grad(): loss = criterion(forward(self.X, w, b), self.Y).item()
+        k = len(self.hist) # states recorded so far = updates made before this state
+        w, b = (float(torch.as_tensor(v).detach()) for v in (w, b)) # plain floats, whatever was passed
+        if not math.isfinite(loss):
+            if k == 0: raise ValueError(f"the loss at the start (w={w!r}, b={b!r}) overflows {self.X.dtype}: "
+                                        "rescale X and Y" + ("" if self.X.dtype == torch.float64 else " or pass float64 data"))
+            warnings.warn(f"the loss overflowed after {k} updates (lr={self.hist.lr:g}): the run ends there, "
+                          f"keeping the {k} finite states", RuntimeWarning, stacklevel=3)
+            return False
+        self.hist.record(w, b, loss)
+        if self.surface is not None: self.surface.set_para_loss(*self.hist.final)
+        return True
+
 # %% ../nbs/00_models.ipynb #7313c416
 def _stability_bound(X):
     "2 / largest eigenvalue of the MSE's Hessian in (w, b): the largest learning rate that converges."
@@ -391,27 +418,17 @@ def train_model(X, # inputs: tensor or array, shape (N,) or (N, 1)
     X, Y = _check_data(X, Y)
     w0, b0 = _check_finite('w', w), _check_finite('b', b)
     lr, iters = _check_positive('lr', lr), _check_count('iters', iters, 0)
-    if surface is not None and not callable(getattr(surface, 'set_para_loss', None)):
-        raise ValueError(f"surface must have a set_para_loss method, got {type(surface).__name__}")
+    surface = _check_surface(surface)
     w = torch.tensor(w0, dtype=X.dtype, requires_grad=True)
     b = torch.tensor(b0, dtype=X.dtype, requires_grad=True)
     hist = History(lr=lr)
-    def record(loss):
-        hist.record(w.item(), b.item(), loss)
-        if surface is not None: surface.set_para_loss(hist.w[-1], hist.b[-1], hist.loss[-1])
+    record = _Recorder(hist, X, Y, surface)
     for k in range(iters + 1):
         loss = criterion(forward(X, w, b), Y)
-        value = loss.item()
-        if not math.isfinite(value):
-            if k == 0: raise ValueError(f"the loss at the start (w={w0!r}, b={b0!r}) overflows {X.dtype}: "
-                                        "rescale X and Y or pass float64 data")
-            warnings.warn(f"the loss overflowed after {k} updates (lr={lr:g}): the run ends there, "
-                          f"keeping the {k} finite states", RuntimeWarning, stacklevel=2)
-            break # keep only the finite states
+        if not record(w, b, loss.item()): break # the loss overflowed: keep only the finite states
         if k == 0 and lr >= (bound := _stability_bound(X)): # warn once the start is known to be finite
             warnings.warn(f"lr={lr:g} is at or above the stability bound 2/λmax = {bound:.4g} for this data: "
                           "gradient descent will not converge", RuntimeWarning, stacklevel=2)
-        record(value)
         if k == iters: break # the final state is recorded; no update after it
         loss.backward()
         with torch.no_grad():

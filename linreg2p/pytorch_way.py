@@ -9,8 +9,8 @@ from __future__ import annotations
 import warnings
 import torch
 from torch import nn
-from .models import _check_count, _check_data, _check_finite, _stability_bound, forward
-from .minibatch import EpochHistory, _check_surface, _Recorder, _updates, make_loader
+from .models import _check_count, _check_data, _check_finite, _check_surface, _Recorder, _stability_bound, forward
+from .minibatch import EpochHistory, _updates, make_loader
 
 # %% auto #0
 __all__ = ['LinearRegression', 'fit']
