@@ -181,7 +181,8 @@ class Moments:
         if 1e-280 < var_x < 1e280: slope = dot(u, v) / n / var_x
         else: # x constant, or its squares under- or overflow float64: take the slope from x scaled to [-1, 1]
             s = float(np.abs(u).max())
-            slope = dot(u / s, v) / dot(u / s, u / s) / s if s > 0 else 0.0
+            with np.errstate(all='ignore'): # data beyond float64 give a non-finite slope, refused just below
+                slope = dot(u / s, v) / dot(u / s, u / s) / s if s > 0 else 0.0
         r = np.subtract(v, np.multiply(u, slope, out=u), out=v) # residuals of the least-squares line, in place
         floor = dot(r, r) / n
         if not all(map(math.isfinite, (mx, my, var_x, slope, floor))):
