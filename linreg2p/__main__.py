@@ -1,4 +1,4 @@
-"""The command line without the console script, for environments where scripts are not on `PATH`.
+"""`python -m linreg2p`: the command line without the console script, for environments where scripts are not on `PATH`.
 
 Docs: https://linreg2p.github.io/linreg2p/main.html.md"""
 
