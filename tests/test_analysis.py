@@ -6,15 +6,7 @@ import torch
 from linreg2p.analysis import (best_lr, hessian, hessian_eig, lr_sweep, max_stable_lr, ols_fit, plot_distance,
                                plot_lr_sweep, plot_runs, shrink_factors)
 from linreg2p.models import History, make_data, train_model
-
-def np_descent(x, y, w, b, lr, iters):
-    "Gradient descent in float64 numpy with the hand-derived gradient."
-    out = [(w, b)]
-    for _ in range(iters):
-        r = w * x + b - y
-        w, b = w - lr * 2 * np.mean(r * x), b - lr * 2 * np.mean(r)
-        out.append((w, b))
-    return np.array(out)
+from conftest import np_descent
 
 def np_hessian(x):
     return 2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])

@@ -3,7 +3,7 @@ import io, subprocess, sys, warnings
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import ROOT
+from conftest import ROOT, np_descent
 from linreg2p.models import History, make_data, plot_error_surfaces, train_model, Moments
 from linreg2p.analysis import max_stable_lr
 from linreg2p.animation import animate, save_gif, to_html, explore, bench, _main
@@ -13,16 +13,6 @@ from linreg2p.animation import animate, save_gif, to_html, explore, bench, _main
 def lab():
     X, f, Y = make_data(seed=0)
     return X, Y, plot_error_surfaces(15, 15, X, Y, go=False)
-
-
-def numpy_descent(x, y, w, b, lr, iters):
-    "Reference gradient descent in float64 with the hand-derived gradient."
-    states = [(w, b)]
-    for _ in range(iters):
-        r = w * x + b - y
-        w, b = w - lr * 2 * np.mean(r * x), b - lr * 2 * np.mean(r)
-        states.append((w, b))
-    return np.array(states)
 
 
 def rendered(anim):
@@ -50,7 +40,7 @@ def test_artists_hold_the_state_of_each_frame(lab):
         anim.show_step(k)
         assert f'step {k} of 15' in scene.suptitle.get_text()
         for (lr, h), line, path, head in zip(hists.items(), scene.lines, scene.paths, scene.heads):
-            ref = numpy_descent(x, y, -15.0, -10.0, lr, k)[-1] # an independent run to step k
+            ref = np_descent(x, y, -15.0, -10.0, lr, k)[-1] # an independent run to step k
             np.testing.assert_allclose(head.get_data(), ([ref[0]], [ref[1]]), atol=1e-4)
             xs = line.get_xdata()
             np.testing.assert_allclose(xs, [x.min(), x.max()])
@@ -134,7 +124,7 @@ def test_panel_starts_with_the_lab_run():
     panel = explore(seed=0)
     X, f, Y = make_data(noise=0.1, seed=0)
     x, y = X.double().numpy().ravel(), Y.double().numpy().ravel()
-    ref = numpy_descent(x, y, -15.0, -10.0, 0.1, 15)
+    ref = np_descent(x, y, -15.0, -10.0, 0.1, 15)
     np.testing.assert_allclose(np.c_[panel.path.get_xdata(), panel.path.get_ydata()], ref, atol=1e-4)
     xs = panel.line.get_xdata()
     np.testing.assert_allclose(panel.line.get_ydata(), ref[-1, 0] * xs + ref[-1, 1], atol=1e-3)
@@ -151,7 +141,7 @@ def test_moving_a_training_slider_retrains_and_redraws(name, value):
     panel.sliders[name].value = value
     settings = dict(lr=0.1, iters=15, w=-15.0, b=-10.0) | {name: value}
     X, f, Y = make_data(noise=0.1, seed=3)
-    ref = numpy_descent(X.double().numpy().ravel(), Y.double().numpy().ravel(),
+    ref = np_descent(X.double().numpy().ravel(), Y.double().numpy().ravel(),
                         settings['w'], settings['b'], settings['lr'], settings['iters'])
     np.testing.assert_allclose(panel.path.get_xydata(), ref, atol=1e-4) # the trajectory is the new run
     xs = panel.line.get_xdata()
@@ -171,7 +161,7 @@ def test_moving_a_data_slider_makes_new_data_and_a_new_bowl(name, value):
     w_opt, b_opt = Moments.of(X, Y).optimum
     np.testing.assert_allclose(panel.scene.star.get_xydata(), [[w_opt, b_opt]], atol=1e-9) # the optimum moved with the data
     assert not np.allclose(panel.scene.star.get_xydata(), star_before)
-    ref = numpy_descent(X.double().numpy().ravel(), Y.double().numpy().ravel(), -15.0, -10.0, 0.1, 15)
+    ref = np_descent(X.double().numpy().ravel(), Y.double().numpy().ravel(), -15.0, -10.0, 0.1, 15)
     np.testing.assert_allclose(panel.path.get_xydata(), ref, atol=1e-4)
     assert len(panel.scene.ax_par.collections) == 1 # the old contour was replaced, not stacked
 

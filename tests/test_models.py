@@ -5,15 +5,7 @@ import pytest
 import torch
 from linreg2p.models import (History, Moments, criterion, forward, make_data, plot_error_surfaces,
                              plot_losses, train_model)
-
-def np_descent(x, y, w, b, lr, iters):
-    "Gradient descent in float64 numpy with the hand-derived gradient."
-    out = [(w, b)]
-    for _ in range(iters):
-        r = w * x + b - y
-        w, b = w - lr * 2 * np.mean(r * x), b - lr * 2 * np.mean(r)
-        out.append((w, b))
-    return np.array(out)
+from conftest import np_descent
 
 def brute_surface(x, y, W, B):
     return np.array([[np.mean((w * x + b - y) ** 2) for w, b in zip(rw, rb)] for rw, rb in zip(W, B)])

@@ -8,6 +8,7 @@ from hypothesis import assume, given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 from linreg2p.analysis import hessian, max_stable_lr, ols_fit
 from linreg2p.models import Moments, plot_error_surfaces, train_model
+from conftest import np_descent
 
 # Reproducible in CI: the same examples every run, nothing saved between runs, no deadline (the first call pays
 # for torch's warm-up).
@@ -25,15 +26,6 @@ def datasets(draw, min_n=1, max_n=40, scale=10.0, spread=0.0):
     y = draw(arrays(np.float64, n, elements=floats(-scale, scale)))
     if spread: assume(x.std() >= spread)
     return x, y
-
-def np_descent(x, y, w, b, lr, iters):
-    "Plain gradient descent on the MSE in float64 numpy, with the hand-derived gradient; rows are (w, b)."
-    out = [(w, b)]
-    for _ in range(iters):
-        r = w * x + b - y
-        w, b = w - lr * 2 * np.mean(r * x), b - lr * 2 * np.mean(r)
-        out.append((w, b))
-    return np.array(out)
 
 def brute_mse(x, y, W, B):
     "The MSE at every grid point by summing over the data, float64: O(N·G²), no algebra to get wrong."
@@ -77,7 +69,7 @@ starts = st.tuples(floats(-20, 20), floats(-20, 20))
 
 @SETTINGS
 @given(data=datasets(min_n=1, max_n=30), start=starts, frac=floats(0.01, 0.95), iters=st.integers(0, 25))
-def test_train_model_float64_equals_numpy_descent(data, start, frac, iters):
+def test_train_model_float64_equals_np_descent(data, start, frac, iters):
     x, y = data
     lr = frac * max_stable_lr(x)
     h = quiet_train(x, y, w=start[0], b=start[1], lr=lr, iters=iters)
@@ -89,7 +81,7 @@ def test_train_model_float64_equals_numpy_descent(data, start, frac, iters):
 
 @SETTINGS
 @given(data=datasets(min_n=1, max_n=30), start=starts, frac=floats(0.01, 0.95), iters=st.integers(0, 25))
-def test_train_model_float32_close_to_numpy_descent(data, start, frac, iters):
+def test_train_model_float32_close_to_np_descent(data, start, frac, iters):
     x32, y32 = data[0].astype(np.float32), data[1].astype(np.float32)
     x, y = x32.astype(np.float64), y32.astype(np.float64) # the same numbers, followed exactly in float64
     lr = frac * max_stable_lr(x32)
