@@ -282,6 +282,9 @@ class plot_error_surfaces:
         ax.plot([w_opt], [b_opt], marker='*', ms=14, color='gold', mec='black', ls='none',
                 label=f'optimum ({w_opt:.2f}, {b_opt:.2f})', zorder=5)
         ax.set_xlabel('w (slope)'); ax.set_ylabel('b (bias)')
+        (w_lo, w_hi), (b_lo, b_hi) = (self.w[0, 0], self.w[0, -1]), (self.b[0, 0], self.b[-1, 0])
+        pad_w, pad_b = 0.03 * (w_hi - w_lo), 0.03 * (b_hi - b_lo) # a start on the grid's edge stays whole
+        ax.set_xlim(w_lo - pad_w, w_hi + pad_w); ax.set_ylim(b_lo - pad_b, b_hi + pad_b)
         return cs
 
     def _draw_path(self, ax, upto):
