@@ -425,12 +425,13 @@ def train_model(X, # inputs: tensor or array, shape (N,) or (N, 1)
     surface = _check_surface(surface)
     w = torch.tensor(w0, dtype=X.dtype, requires_grad=True)
     b = torch.tensor(b0, dtype=X.dtype, requires_grad=True)
+    bound = _stability_bound(X) # before the loop: its float64 temporaries are gone before training allocates
     hist = History(lr=lr)
     record = _Recorder(hist, X, Y, surface)
     for k in range(iters + 1):
         loss = criterion(forward(X, w, b), Y)
         if not record(w, b, loss.item()): break # the loss overflowed: keep only the finite states
-        if k == 0 and lr >= (bound := _stability_bound(X)): # warn once the start is known to be finite
+        if k == 0 and lr >= bound: # warn once the start is known to be finite
             warnings.warn(f"lr={lr:g} is at or above the stability bound 2/λmax = {bound:.4g} for this data: "
                           "gradient descent will not converge", RuntimeWarning, stacklevel=2)
         if k == iters: break # the final state is recorded; no update after it
