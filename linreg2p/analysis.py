@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import torch
 from .models import (History, Moments, train_model, plot_error_surfaces, _as_column, _check_data,
-                             _check_positive, _check_finite, _check_count, _new_figure, _stability_bound)
+                             _check_positive, _check_finite, _check_count, _new_figure, _stability_bound, _as_runs)
 
 # %% auto #0
 __all__ = ['ols_fit', 'hessian', 'hessian_eig', 'shrink_factors', 'max_stable_lr', 'best_lr', 'plot_runs', 'plot_distance',
@@ -70,13 +70,6 @@ def best_lr(X, # inputs, shape (N,) or (N, 1)
 _STYLES = [('tab:blue', 'o'), ('tab:orange', 's'), ('tab:green', 'D'), ('tab:red', '^'), ('tab:purple', 'v'),
            ('tab:brown', 'P'), ('tab:pink', 'X'), ('tab:gray', 'h'), ('tab:olive', '<'), ('tab:cyan', '>')]
 
-def _check_runs(runs):
-    "`runs` as a non-empty dict of label -> `History`; a lone `History` is labelled by its learning rate."
-    if isinstance(runs, History): runs = {f'lr {runs.lr:g}' if runs.lr else 'run': runs}
-    if not isinstance(runs, dict) or not runs or not all(isinstance(h, History) and len(h) for h in runs.values()):
-        raise ValueError(f"runs must be a non-empty dict of label -> non-empty History, got {runs!r}")
-    return runs
-
 def _padded(values, frac=0.08):
     "The range of `values`, widened by `frac` on each side."
     lo, hi = float(np.min(values)), float(np.max(values))
@@ -93,7 +86,7 @@ def plot_runs(runs:dict, # label -> `History`, e.g. {'lr 0.1': h1, 'lr 0.2': h2}
               n_samples:int=60, # contour grid points along each axis
              ):
     "Training runs on one contour map of the loss, with the optimum and the Hessian's eigen-directions."
-    runs, (X, Y) = _check_runs(runs), _check_data(X, Y)
+    runs, (X, Y) = _as_runs(runs), _check_data(X, Y)
     w_opt, b_opt = Moments.of(X, Y).optimum
     stable = [h for h in runs.values() if h.lr is None or h.lr < _stability_bound(X)] or list(runs.values())
     if w_lim is None: w_lim = _padded(np.r_[[w_opt], np.concatenate([h.w for h in stable])])
@@ -127,7 +120,7 @@ def plot_distance(runs:dict, # label -> `History`
                   ax=None, # axes to draw on; a new figure when None
                  ):
     "Distance from each recorded state to the least-squares optimum, per step, on a log scale."
-    runs = _check_runs(runs)
+    runs = _as_runs(runs)
     w_opt, b_opt = ols_fit(X, Y)
     if ax is None: ax = _new_figure((6, 4)).add_subplot()
     for (label, h), (color, marker) in zip(runs.items(), _STYLES * len(runs)):

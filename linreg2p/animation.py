@@ -12,26 +12,12 @@ import numpy as np
 from matplotlib.animation import AbstractMovieWriter, HTMLWriter
 from .models import History, plot_error_surfaces, train_model, make_data
 from .analysis import max_stable_lr
-from .models import _new_figure, _check_count, _check_positive, _check_finite
+from .models import _new_figure, _check_count, _check_positive, _check_finite, _as_runs
 
 # %% auto #0
 __all__ = ['animate', 'save_gif', 'to_html', 'Explorer', 'explore', 'bench']
 
 # %% ../nbs/05_animation.ipynb #0d205263
-def _run_label(hist):
-    "A default legend label for a run: its learning rate when known."
-    return 'run' if hist.lr is None else f'lr {hist.lr:g}'
-
-def _as_runs(runs):
-    "`runs` as a non-empty dict of label -> `History`; a single `History` is labelled by its lr."
-    if isinstance(runs, History): runs = {_run_label(runs): runs}
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError(f"runs must be a History or a non-empty dict of label -> History, got {type(runs).__name__} {runs!r:.60}")
-    for label, hist in runs.items():
-        if not isinstance(hist, History): raise ValueError(f"runs[{label!r}] must be a History, got {type(hist).__name__}")
-        if len(hist) == 0: raise ValueError(f"runs[{label!r}] has no recorded states")
-    return dict(runs)
-
 def _check_surface(surface):
     "`surface` if it looks like a `plot_error_surfaces` (grid, data and contour), else a `ValueError`."
     if not all(hasattr(surface, a) for a in ('w', 'b', 'Z', 'x', 'y', '_draw_contour')):

@@ -442,6 +442,17 @@ def train_model(X, # inputs: tensor or array, shape (N,) or (N, 1)
         w.grad = None; b.grad = None
     return hist
 
+# %% ../nbs/00_models.ipynb #38178054
+def _as_runs(runs):
+    "`runs` as a non-empty dict of label -> `History`; a single `History` is labelled by its lr."
+    if isinstance(runs, History): runs = {'run' if runs.lr is None else f'lr {runs.lr:g}': runs}
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError(f"runs must be a History or a non-empty dict of label -> History, got {type(runs).__name__} {runs!r:.60}")
+    for label, hist in runs.items():
+        if not isinstance(hist, History): raise ValueError(f"runs[{label!r}] must be a History, got {type(hist).__name__}")
+        if len(hist) == 0: raise ValueError(f"runs[{label!r}] has no recorded states")
+    return dict(runs)
+
 # %% ../nbs/00_models.ipynb #a4c9f57b
 def plot_losses(runs:dict, # label -> `History`, e.g. {'lr 0.1': h1, 'lr 0.2': h2}
                 ax=None, # axes to draw on; a new figure when None
