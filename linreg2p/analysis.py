@@ -9,8 +9,8 @@ from __future__ import annotations
 import warnings
 import numpy as np
 import torch
-from .models import (History, Moments, train_model, plot_error_surfaces, _as_column, _check_data,
-                             _check_positive, _check_finite, _check_count, _new_figure, _stability_bound, _as_runs)
+from .models import (History, Moments, train_model, plot_error_surfaces, _check_data,
+                             _check_positive, _check_finite, _check_count, _new_figure, _stability_bound, _as_runs, _curvature)
 
 # %% auto #0
 __all__ = ['ols_fit', 'hessian', 'hessian_eig', 'shrink_factors', 'max_stable_lr', 'best_lr', 'plot_runs', 'plot_distance',
@@ -34,9 +34,8 @@ def ols_fit(X, # inputs, shape (N,) or (N, 1)
 def hessian(X, # inputs, shape (N,) or (N, 1)
            ) -> torch.Tensor: # 2×2 float64 tensor, rows and columns in the order (w, b)
     "The Hessian of the MSE with respect to `(w, b)`: `2·[[E x², E x], [E x, 1]]`."
-    x = _as_column('X', X).double().ravel()
-    ex, ex2 = x.mean(), (x * x).mean()
-    return 2 * torch.stack([torch.stack([ex2, ex]), torch.stack([ex, torch.ones_like(ex)])])
+    ex, ex2 = _curvature(X)
+    return 2 * torch.tensor([[ex2, ex], [ex, 1.0]], dtype=torch.float64)
 
 # %% ../nbs/01_analysis.ipynb #de2f6df5
 def hessian_eig(X, # inputs, shape (N,) or (N, 1)

@@ -400,11 +400,15 @@ class _Recorder:
         return True
 
 # %% ../nbs/00_models.ipynb #7313c416
-def _stability_bound(X):
-    "2 / largest eigenvalue of the MSE's Hessian in (w, b): the largest learning rate that converges."
+def _curvature(X):
+    "E[x] and E[x²] of the inputs in float64: the entries of the MSE's Hessian, 2·[[E x², E x], [E x, 1]]."
     x = _as_column('X', X).double()
     ex = x.mean().item()
-    ex2 = ex * ex + ((x - ex) ** 2).mean().item() # `*`, not `**`: huge data give inf, not OverflowError
+    return ex, ex * ex + ((x - ex) ** 2).mean().item() # E x² through the centred values; `*`, not `**`: huge data give inf
+
+def _stability_bound(X):
+    "2 / largest eigenvalue of the MSE's Hessian in (w, b): the largest learning rate that converges."
+    ex, ex2 = _curvature(X)
     # eigenvalues of 2·[[E x², E x], [E x, 1]] in closed form: (E x² + 1) ± sqrt((E x² − 1)² + 4(E x)²)
     lam_max = (ex2 + 1) + math.hypot(ex2 - 1, 2 * ex)
     return 2 / lam_max # 0.0 when the data are too large for float64: every lr is then too large
