@@ -54,10 +54,10 @@ def _as_column(name, data):
     if not torch.isfinite(t).all(): raise ValueError(f"{name} contains NaN or inf")
     return t.detach().reshape(-1, 1)
 
-def _check_data(X, Y):
-    "`X` and `Y` as matching (N, 1) tensors of one floating dtype, with clear errors for bad input."
-    X, Y = _as_column('X', X), _as_column('Y', Y)
-    if len(X) != len(Y): raise ValueError(f"X and Y must have the same length, got len(X)={len(X)} and len(Y)={len(Y)}")
+def _check_data(X, Y, names=('X', 'Y')):
+    "`X` and `Y` as matching (N, 1) tensors of one floating dtype, with clear errors that use `names`."
+    (nx, ny), X, Y = names, _as_column(names[0], X), _as_column(names[1], Y)
+    if len(X) != len(Y): raise ValueError(f"{nx} and {ny} must have the same length, got len({nx})={len(X)} and len({ny})={len(Y)}")
     dtype = torch.promote_types(X.dtype, Y.dtype)
     return X.to(dtype), Y.to(dtype)
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from .models import _as_column, _check_count, _check_data, _check_finite, _check_positive, _new_figure, make_data
+from .models import _check_count, _check_data, _check_finite, _check_positive, _new_figure, make_data
 from .pytorch_way import LinearRegression, fit
 
 # %% auto #0
@@ -85,9 +85,8 @@ def select_lr(X_train, # training inputs, shape (N,) or (N, 1)
               optimizer=torch.optim.SGD, # called as `optimizer(model.parameters(), lr=lr)`
              ) -> Selection:
     "Train one model per learning rate and choose the learning rate whose model has the lowest validation loss."
-    X_train, Y_train = _check_data(X_train, Y_train)
-    X_val, Y_val = _as_column('X_val', X_val), _as_column('Y_val', Y_val)
-    if len(X_val) != len(Y_val): raise ValueError(f"X_val and Y_val must have the same length, got {len(X_val)} and {len(Y_val)}")
+    X_train, Y_train = _check_data(X_train, Y_train, ('X_train', 'Y_train'))
+    X_val, Y_val = _check_data(X_val, Y_val, ('X_val', 'Y_val'))
     lrs = _check_lrs(lrs)
     if not callable(optimizer): raise ValueError(f"optimizer must be callable like torch.optim.SGD, got {optimizer!r}")
     loss_fn = nn.MSELoss()
