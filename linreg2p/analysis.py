@@ -9,8 +9,10 @@ from __future__ import annotations
 import warnings
 import numpy as np
 import torch
-from .models import (History, Moments, train_model, plot_error_surfaces, _check_data,
-                             _check_positive, _check_finite, _check_count, _new_figure, _stability_bound, _as_runs, _curvature)
+from .core import (LossSurface, Moments, check_data, check_finite, check_lrs, check_positive, check_runs,
+                           curvature, stability_bound)
+from .figures import PALETTE, draw_contour, draw_runs, run_style, shown_axes
+from .models import train_model
 
 # %% auto #0
 __all__ = ['ols_fit', 'hessian', 'hessian_eig', 'shrink_factors', 'max_stable_lr', 'best_lr', 'plot_runs', 'plot_distance',
@@ -21,7 +23,7 @@ def ols_fit(X, # inputs, shape (N,) or (N, 1)
             Y, # targets, same length as `X`
            ) -> tuple[float, float]: # least-squares `(w, b)`
     "The least-squares slope and bias, in closed form (float64 inside)."
-    X, Y = _check_data(X, Y)
+    X, Y = check_data(X, Y)
     if len(X) == 1:
         raise ValueError(f"X has a single point (x = {X.item()!r}): every line through it fits exactly, so the "
                          "optimum is not unique; give at least two different x values")
@@ -34,7 +36,7 @@ def ols_fit(X, # inputs, shape (N,) or (N, 1)
 def hessian(X, # inputs, shape (N,) or (N, 1)
            ) -> torch.Tensor: # 2×2 float64 tensor, rows and columns in the order (w, b)
     "The Hessian of the MSE with respect to `(w, b)`: `2·[[E x², E x], [E x, 1]]`."
-    ex, ex2 = _curvature(X)
+    ex, ex2 = curvature(X)
     return 2 * torch.tensor([[ex2, ex], [ex, 1.0]], dtype=torch.float64)
 
 # %% ../nbs/01_analysis.ipynb #de2f6df5
@@ -50,14 +52,14 @@ def shrink_factors(X, # inputs, shape (N,) or (N, 1)
                    lr:float, # learning rate, a finite number > 0
                   ) -> tuple[float, float]: # `|1 − lr·λ|` for `(λmin, λmax)`
     "Per-step factor by which plain gradient descent shrinks the error along each eigen-direction."
-    lr = _check_positive('lr', lr)
+    lr = check_positive('lr', lr)
     return tuple(abs(1 - lr * lam) for lam in hessian_eig(X)[0].tolist())
 
 # %% ../nbs/01_analysis.ipynb #5edf3236
 def max_stable_lr(X, # inputs, shape (N,) or (N, 1)
                  ) -> float: # `2 / λmax`
     "The largest learning rate for which plain gradient descent on the MSE converges."
-    return _stability_bound(X)
+    return stability_bound(X)
 
 # %% ../nbs/01_analysis.ipynb #38a446a7
 def best_lr(X, # inputs, shape (N,) or (N, 1)
@@ -66,9 +68,6 @@ def best_lr(X, # inputs, shape (N,) or (N, 1)
     return 2 / float(hessian_eig(X)[0].sum())
 
 # %% ../nbs/01_analysis.ipynb #7b33143d
-_STYLES = [('tab:blue', 'o'), ('tab:orange', 's'), ('tab:green', 'D'), ('tab:red', '^'), ('tab:purple', 'v'),
-           ('tab:brown', 'P'), ('tab:pink', 'X'), ('tab:gray', 'h'), ('tab:olive', '<'), ('tab:cyan', '>')]
-
 def _padded(values, frac=0.08):
     "The range of `values`, widened by `frac` on each side."
     lo, hi = float(np.min(values)), float(np.max(values))
@@ -85,32 +84,29 @@ def plot_runs(runs:dict, # label -> `History`, e.g. {'lr 0.1': h1, 'lr 0.2': h2}
               n_samples:int=60, # contour grid points along each axis
              ):
     "Training runs on one contour map of the loss, with the optimum and the Hessian's eigen-directions."
-    runs, (X, Y) = _as_runs(runs), _check_data(X, Y)
+    runs, (X, Y) = check_runs(runs), check_data(X, Y)
     w_opt, b_opt = Moments.of(X, Y).optimum
-    stable = [h for h in runs.values() if h.lr is None or h.lr < _stability_bound(X)] or list(runs.values())
+    stable = [h for h in runs.values() if h.lr is None or h.lr < stability_bound(X)] or list(runs.values())
     if w_lim is None: w_lim = _padded(np.r_[[w_opt], np.concatenate([h.w for h in stable])])
     if b_lim is None: b_lim = _padded(np.r_[[b_opt], np.concatenate([h.b for h in stable])])
-    (w_lo, w_hi), (b_lo, b_hi) = (tuple(_check_finite(n, v) for v in lim) for n, lim in (('w_lim', w_lim), ('b_lim', b_lim)))
+    (w_lo, w_hi), (b_lo, b_hi) = (tuple(check_finite(n, v) for v in lim) for n, lim in (('w_lim', w_lim), ('b_lim', b_lim)))
     if not (w_lo < w_hi and b_lo < b_hi): raise ValueError(f"w_lim and b_lim must be increasing, got {w_lim!r}, {b_lim!r}")
-    surf = plot_error_surfaces(max(abs(w_lo), abs(w_hi)), max(abs(b_lo), abs(b_hi)), X, Y, n_samples, go=False)
-    if ax is None: ax = _new_figure((10, 5.5)).add_subplot()
-    surf._draw_contour(ax) # the contour and the optimum's star, as in the lab
-    ax.lines[-1].set_zorder(30) # keep the star visible over the paths
+    surf = LossSurface(X, Y, max(abs(w_lo), abs(w_hi)), max(abs(b_lo), abs(b_hi)), n_samples)
     lams, vecs = hessian_eig(X)
     reach = 2 * max(w_hi - w_lo, b_hi - b_lo) # long enough to cross the frame; the axes clip it
-    for i, name, ls in ((1, 'steep', '--'), (0, 'shallow', ':')):
-        dw, db = reach * vecs[:, i].numpy()
-        ax.plot([w_opt - dw, w_opt + dw], [b_opt - db, b_opt + db], color='black', ls=ls, lw=1.5, zorder=20, # over the paths
-                label=f'{name} direction, λ = {lams[i].item():.3f}')
-    for k, ((label, h), (color, marker)) in enumerate(zip(runs.items(), _STYLES * len(runs))):
-        w, b = np.asarray(h.w), np.asarray(h.b)
-        out = bool(((w < w_lo) | (w > w_hi) | (b < b_lo) | (b > b_hi)).any())
-        ax.plot(w, b, color=color, marker=marker, ms=5, lw=1.2, alpha=0.85, zorder=4 + len(runs) - k, # earlier runs on top
-                label=label + (' (leaves the frame)' if out else ''))
-    ax.set_xlim(w_lo, w_hi); ax.set_ylim(b_lo, b_hi)
-    ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize='small', framealpha=0.9)
-    ax.set_title('Gradient descent at several learning rates')
+    with shown_axes(ax, (10, 5.5)) as ax:
+        draw_contour(surf, ax) # the contour and the optimum's star, as in the lab
+        for i, name, ls in ((1, 'steep', '--'), (0, 'shallow', ':')):
+            dw, db = reach * vecs[:, i].numpy()
+            ax.plot([w_opt - dw, w_opt + dw], [b_opt - db, b_opt + db], color='0.3', ls=ls, lw=1.2, zorder=10, # under the paths
+                    label=f'{name} direction, λ = {lams[i].item():.3f}')
+        inside = lambda h: ((w_lo <= np.asarray(h.w)) & (np.asarray(h.w) <= w_hi) & (b_lo <= np.asarray(h.b)) & (np.asarray(h.b) <= b_hi)).all()
+        draw_runs({label + ('' if inside(h) else ' (leaves the frame)'): h for label, h in runs.items()}, ax)
+        ax.set_xlim(w_lo, w_hi); ax.set_ylim(b_lo, b_hi)
+        ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize='small', framealpha=0.9)
+        ax.set_title('Gradient descent at several learning rates')
     return ax
+
 
 # %% ../nbs/01_analysis.ipynb #7b54f15c
 def plot_distance(runs:dict, # label -> `History`
@@ -119,15 +115,16 @@ def plot_distance(runs:dict, # label -> `History`
                   ax=None, # axes to draw on; a new figure when None
                  ):
     "Distance from each recorded state to the least-squares optimum, per step, on a log scale."
-    runs = _as_runs(runs)
+    runs = check_runs(runs)
     w_opt, b_opt = ols_fit(X, Y)
-    if ax is None: ax = _new_figure((6, 4)).add_subplot()
-    for (label, h), (color, marker) in zip(runs.items(), _STYLES * len(runs)):
-        ax.plot(range(len(h)), np.hypot(np.asarray(h.w) - w_opt, np.asarray(h.b) - b_opt),
-                color=color, marker=marker, ms=4, label=label)
-    ax.set_yscale('log')
-    ax.set_xlabel('step (updates so far)'); ax.set_ylabel('distance to the optimum in (w, b)')
-    ax.legend(fontsize='small'); ax.set_title('Distance to the optimum')
+    with shown_axes(ax, (6, 4)) as ax:
+        for i, (label, h) in enumerate(runs.items()):
+            colour, marker = run_style(i)
+            ax.plot(range(len(h)), np.hypot(np.asarray(h.w) - w_opt, np.asarray(h.b) - b_opt),
+                    color=colour, marker=marker, ms=4, label=label)
+        ax.set_yscale('log')
+        ax.set_xlabel('step (updates so far)'); ax.set_ylabel('distance to the optimum in (w, b)')
+        ax.legend(fontsize='small'); ax.set_title('Distance to the optimum')
     return ax
 
 # %% ../nbs/01_analysis.ipynb #ef86408e
@@ -139,11 +136,8 @@ def lr_sweep(X, # inputs, shape (N,) or (N, 1)
              iters:int=15, # gradient-descent updates per run
             ) -> np.ndarray: # final loss of each run; `inf` where the loss overflowed
     "Final loss after `iters` steps of `train_model` for each learning rate in `lrs`."
-    try: lrs = np.asarray(lrs, dtype=float).ravel().tolist()
-    except (TypeError, ValueError): raise ValueError(f"lrs must be a sequence of numbers, got {lrs!r}") from None
-    lrs = [_check_positive('lrs', lr) for lr in lrs]
-    if not lrs: raise ValueError("lrs is empty: give at least one learning rate")
-    X, Y = _check_data(X, Y)
+    lrs = check_lrs(lrs)
+    X, Y = check_data(X, Y)
     final = np.empty(len(lrs))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning) # every run past the bound warns; that is expected here
@@ -162,17 +156,17 @@ def plot_lr_sweep(X, # inputs, shape (N,) or (N, 1)
                   ax=None, # axes to draw on; a new figure when None
                  ):
     "Final loss after `iters` steps against the learning rate, with the stability bound and the best rate marked."
-    X, Y = _check_data(X, Y)
-    bound, best = _stability_bound(X), best_lr(X)
+    X, Y = check_data(X, Y)
+    bound, best = stability_bound(X), best_lr(X)
     lrs = np.linspace(0.01, 1.25 * bound, 60) if lrs is None else np.asarray(lrs, dtype=float).ravel()
     final = lr_sweep(X, Y, lrs, w=w, b=b, iters=iters)
     start = float(Moments.of(X, Y).loss(w, b))
-    if ax is None: ax = _new_figure((7.5, 4.5)).add_subplot()
-    ax.plot(lrs, final, color='tab:blue', marker='o', ms=3, label=f'loss after {iters} steps')
-    ax.axhline(start, color='tab:gray', ls=':', label=f'starting loss {start:.3g}')
-    ax.axvline(best, color='tab:green', ls='-.', label=f'best fixed lr 2/(λmin+λmax) = {best:.4f}')
-    ax.axvline(bound, color='tab:red', ls='--', label=f'stability bound 2/λmax = {bound:.4f}')
-    ax.set_yscale('log'); ax.set_xlabel('learning rate'); ax.set_ylabel('loss (MSE)')
-    ax.legend(loc='upper left', fontsize='small', framealpha=0.9)
-    ax.set_title(f'Learning-rate sweep, {iters} steps from ({w:g}, {b:g})')
+    with shown_axes(ax, (7.5, 4.5)) as ax:
+        ax.plot(lrs, final, color=run_style(0)[0], marker='o', ms=3, label=f'loss after {iters} steps', zorder=5)
+        ax.axhline(start, color=PALETTE['data'], ls=':', label=f'starting loss {start:.3g}')
+        ax.axvline(best, color=PALETTE['truth'], ls='-.', label=f'best fixed lr 2/(λmin+λmax) = {best:.4f}')
+        ax.axvline(bound, color='black', ls='--', label=f'stability bound 2/λmax = {bound:.4f}')
+        ax.set_yscale('log'); ax.set_xlabel('learning rate'); ax.set_ylabel('loss (MSE)')
+        ax.legend(loc='upper left', fontsize='small', framealpha=0.9)
+        ax.set_title(f'Learning-rate sweep, {iters} steps from ({w:g}, {b:g})')
     return ax

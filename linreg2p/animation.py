@@ -10,32 +10,26 @@ import base64, html, io, re, statistics, sys, time, warnings
 from pathlib import Path
 import numpy as np
 from matplotlib.animation import AbstractMovieWriter, HTMLWriter
-from .models import History, plot_error_surfaces, train_model, make_data
-from .analysis import max_stable_lr
-from .models import _new_figure, _check_count, _check_positive, _check_finite, _as_runs
+from .core import (History, LossSurface, check_count, check_finite, check_in_range, check_positive, check_runs,
+                           stability_bound, stability_message)
+from .figures import PALETTE, as_loss_surface, draw_contour, new_figure, run_style
+from .models import make_data, train_model
 
 # %% auto #0
 __all__ = ['animate', 'save_gif', 'to_html', 'Explorer', 'explore', 'bench']
-
-# %% ../nbs/05_animation.ipynb #0d205263
-def _check_surface(surface):
-    "`surface` if it looks like a `plot_error_surfaces` (grid, data and contour), else a `ValueError`."
-    if not all(hasattr(surface, a) for a in ('w', 'b', 'Z', 'x', 'y', '_draw_contour')):
-        raise ValueError(f"surface must be a plot_error_surfaces, got {type(surface).__name__}")
-    return surface
 
 # %% ../nbs/05_animation.ipynb #fba40ad5
 class _Scene:
     "Data space and parameter space side by side; each run owns a line, a path and a marker, updated in place."
     def __init__(self, surface, labels, figsize=(9, 3.6), dpi=72, title='Gradient descent'):
-        fig = _new_figure(figsize, dpi=dpi)
+        fig = new_figure(figsize, managed=False, dpi=dpi) # frames are rendered by the scene, never shown as a figure
         self.fig, self.title, self.labels = fig, title, list(labels)
         self.ax_data, self.ax_par = fig.subplots(1, 2)
-        self.points, = self.ax_data.plot([], [], 'o', color='0.35', ms=3, label='training points')
+        self.points, = self.ax_data.plot([], [], 'o', color=PALETTE['data'], ms=3, label='training points')
         self.ax_data.set_xlabel('x'); self.ax_data.set_ylabel('y'); self.ax_data.set_title('Data space')
         self.ax_par.set_title('Parameter space: loss contour')
         self.contour = None
-        colors = [f'C{i % 10}' for i in range(len(labels))]
+        colors = [run_style(i)[0] for i in range(len(labels))]
         self.lines, self.paths, self.heads, self.notes = [], [], [], []
         for i, (label, c) in enumerate(zip(labels, colors)):
             self.lines.append(self.ax_data.plot([], [], color=c, lw=2)[0])
@@ -55,11 +49,11 @@ class _Scene:
         self.fig.draw_without_rendering()
         self.fig.set_layout_engine(None) # no layout pass at each frame (None, unlike 'none', removes the engine)
 
-    def set_surface(self, surface, # a `plot_error_surfaces`: its points and loss contour are shown
+    def set_surface(self, surface, # a `LossSurface` (or `plot_error_surfaces`): its points and loss contour are shown
                     ylim=None, # data-space y limits; None fits them to the points
                    ):
         "Show the data and the loss contour of `surface`, replacing those of the previous one."
-        self.surface = surface
+        self.surface = surface = as_loss_surface(surface)
         x, y = surface.x, surface.y
         self.xs = np.array([x.min(), x.max()])
         self.points.set_data(x, y)
@@ -72,9 +66,9 @@ class _Scene:
             self.ax_data.set_xlim(limits[0]); self.ax_data.set_ylim(limits[1])
             self.ax_par.set_xlim(limits[2]); self.ax_par.set_ylim(limits[3])
         if self.contour is not None: self.contour.remove(); self.star.remove()
-        n_lines = len(self.ax_par.lines)
-        self.contour = surface._draw_contour(self.ax_par)
-        self.star = self.ax_par.lines[n_lines] # the optimum, drawn by _draw_contour
+        n_lines, n_sets = len(self.ax_par.lines), len(self.ax_par.collections)
+        draw_contour(surface, self.ax_par, equal=False) # the panel keeps its frame from frame to frame
+        self.contour, self.star = self.ax_par.collections[n_sets], self.ax_par.lines[n_lines] # the contour and the optimum
         self.ax_par.set_xlim(limits[2]); self.ax_par.set_ylim(limits[3])
         legend = self.ax_par.legend(loc='upper left', fontsize='small', framealpha=0.9)
         self.data_layer = [self.points, self.contour, self.star, legend] # change with the data
@@ -130,9 +124,9 @@ def animate(runs, # a `History`, or a dict of label -> `History` (e.g. one per l
            ): # a `matplotlib.animation.FuncAnimation`, one frame per shown step
     "Animate training runs: the lines turn in data space while the points slide down the contour."
     from matplotlib.animation import FuncAnimation
-    runs = _as_runs(runs)
-    surface = _check_surface(surface)
-    interval, every = _check_count('interval', interval, 1), _check_count('every', every, 1)
+    runs = check_runs(runs)
+    surface = as_loss_surface(surface)
+    interval, every = check_count('interval', interval, 1), check_count('every', every, 1)
     hists = list(runs.values())
     n = max(len(h) for h in hists)
     frames = list(range(0, n, every))
@@ -190,8 +184,8 @@ def save_gif(anim, # an animation from `animate` (any matplotlib animation works
             ) -> Path: # `path`
     "Save an animation as a looping animated GIF with Pillow: no ffmpeg needed."
     path = Path(path)
-    fps = 1000 / _interval(anim) if fps is None else _check_positive('fps', fps)
-    hold = _check_finite('hold', hold)
+    fps = 1000 / _interval(anim) if fps is None else check_positive('fps', fps)
+    hold = check_finite('hold', hold)
     scene = getattr(anim, 'scene', None)
     if scene is None: # not ours: matplotlib's Pillow writer draws every frame in full
         from matplotlib.animation import PillowWriter
@@ -236,12 +230,6 @@ def _png(rgba, # an (H, W, 4) uint8 image
     Image.fromarray(rgba[..., :3]).save(buf, format='png', compress_level=1)
     return buf.getvalue()
 
-def _in_range(name, value, lo, hi):
-    "`value` as a float if it is a number in [lo, hi], else a `ValueError` naming `name`."
-    value = _check_finite(name, value)
-    if not lo <= value <= hi: raise ValueError(f"{name} must be in [{lo:g}, {hi:g}], got {value!r}")
-    return value
-
 class Explorer:
     "Sliders for the learning rate, iterations, start and data, driving data space and parameter space."
     ranges = dict(lr=(0.01, 0.5), iters=(0, 60), w=(-20, 20), b=(-20, 20), noise=(0, 2), seed=(0, 99))
@@ -257,11 +245,8 @@ class Explorer:
                  dpi:int=72, # figure resolution
                 ):
         import ipywidgets as W # only needed here: the rest of the module works without it
-        lo, hi = self.ranges['iters']; iters = _check_count('iters', iters, lo)
-        if iters > hi: raise ValueError(f"iters must be in [{lo}, {hi}], got {iters!r}")
-        lo, hi = self.ranges['seed']; seed = _check_count('seed', seed, lo)
-        if seed > hi: raise ValueError(f"seed must be in [{lo}, {hi}], got {seed!r}")
-        lr, w, b, noise = (_in_range(k, v, *self.ranges[k]) for k, v in zip(('lr', 'w', 'b', 'noise'), (lr, w, b, noise)))
+        iters, seed = check_count('iters', iters, *self.ranges['iters']), check_count('seed', seed, *self.ranges['seed'])
+        lr, w, b, noise = (check_in_range(k, v, *self.ranges[k]) for k, v in zip(('lr', 'w', 'b', 'noise'), (lr, w, b, noise)))
         style, layout = {'description_width': '5.5em'}, W.Layout(width='22em')
         def slider(cls, name, label, value, step, fmt=None):
             lo, hi = self.ranges[name]
@@ -285,8 +270,8 @@ class Explorer:
         v = {k: s.value for k, s in self.sliders.items()}
         if self._data_key != (v['noise'], v['seed']):
             self.X, self.f, self.Y = make_data(noise=v['noise'], seed=v['seed'])
-            self.surface = plot_error_surfaces(15, 15, self.X, self.Y, go=False)
-            self.bound = max_stable_lr(self.X)
+            self.surface = LossSurface(self.X, self.Y, 15, 15)
+            self.bound = stability_bound(self.X)
             if self.scene is None:
                 self.scene = _Scene(self.surface, ['gradient descent'], self._figsize, self._dpi)
                 span = float(self.f.max() - self.f.min()) # fixed y limits, fitted to the noise-free line:
@@ -304,11 +289,9 @@ class Explorer:
 
     def _message(self, lr, iters):
         "One line on the stability bound, and a warning when `lr` is at or above it."
-        bound = f'stability bound 2/λmax = {self.bound:.3f}'
-        if lr < self.bound: return f'lr {lr:.2f} is below the {bound}: gradient descent converges.'
         ended = (f' The loss overflowed: the run stopped after {len(self.history) - 1} of {iters} steps.'
                  if len(self.history) < iters + 1 else '')
-        return f'lr {lr:.2f} is at or over the {bound}: gradient descent will not converge.{ended}'
+        return stability_message(lr, self.bound) + '.' + ended
 
     @property
     def line(self):
@@ -350,7 +333,7 @@ def _median_ms(fn, repeats):
 def bench(repeats:int=20, # timed repetitions of each measurement (the median is reported)
          ) -> dict: # median milliseconds per measurement
     "Time what a slider move costs on the lab's data: retraining, redrawing, and both through the panel."
-    repeats = _check_count('repeats', repeats, 1)
+    repeats = check_count('repeats', repeats, 1)
     panel = explore()
     lrs, seeds = iter(np.tile([0.1, 0.2], repeats + 1)), iter(np.tile([0, 1], repeats + 1))
     s, hist, fig = panel.scene, panel.history, panel.scene.fig

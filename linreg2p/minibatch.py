@@ -11,11 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
-from .models import (History, _check_count, _check_data, _check_finite, _check_positive, _check_surface,
-                             _new_figure, _Recorder, _stability_bound, criterion, forward)
+from .core import (History, Recorder, check_count, check_data, check_finite, check_positive, check_runs,
+                           stability_bound, warn_if_unstable)
+from .figures import draw_contour, draw_runs, run_style, shown_axes, shown_figure
+from .models import criterion, forward
 
 # %% auto #0
-__all__ = ['LineDataset', 'make_loader', 'EpochHistory', 'train_minibatch', 'plot_paths', 'plot_run_losses', 'compare_runs']
+__all__ = ['LineDataset', 'make_loader', 'EpochHistory', 'each_batch', 'train_minibatch', 'plot_paths', 'plot_run_losses',
+           'compare_runs']
 
 # %% ../nbs/02_minibatch.ipynb #3a309936
 class LineDataset(Dataset):
@@ -24,7 +27,7 @@ class LineDataset(Dataset):
                  X, # inputs, shape (N,) or (N, 1)
                  Y, # targets, same length as `X`
                 ):
-        self.X, self.Y = _check_data(X, Y)
+        self.X, self.Y = check_data(X, Y)
 
     def __len__(self): return len(self.X)
     def __getitem__(self, i): return self.X[i], self.Y[i]
@@ -38,9 +41,9 @@ def make_loader(X, # inputs, shape (N,) or (N, 1)
                ) -> DataLoader:
     "A `DataLoader` over `(X, Y)` whose shuffling comes from its own seeded `torch.Generator`."
     ds = LineDataset(X, Y)
-    batch_size = _check_count('batch_size', batch_size, 1)
+    batch_size = check_count('batch_size', batch_size, 1)
     if batch_size > len(ds): raise ValueError(f"batch_size must be at most the number of points, {len(ds)}, got {batch_size}")
-    seed = _check_count('seed', seed, 0)
+    seed = check_count('seed', seed, 0)
     # a single batch holding every point is not shuffled: the order would change nothing but rounding
     return DataLoader(ds, batch_size=batch_size, shuffle=bool(shuffle) and batch_size < len(ds),
                       generator=torch.Generator().manual_seed(seed))
@@ -63,7 +66,9 @@ class EpochHistory(History):
         return History(self.w[::u], self.b[::u], self.loss[::u], self.lr)
 
 # %% ../nbs/02_minibatch.ipynb #d4dbdd4f
-def _updates(loader, epochs):
+def each_batch(loader, # a `DataLoader`, e.g. from `make_loader`
+               epochs:int, # passes over the data
+              ):
     "Every mini-batch of every epoch, in order: one item per update."
     for _ in range(epochs): yield from loader
 
@@ -80,21 +85,17 @@ def train_minibatch(X, # inputs: tensor or array, shape (N,) or (N, 1)
                     surface=None, # optional `plot_error_surfaces`; every recorded state goes to its `set_para_loss`
                    ) -> EpochHistory: # `epochs * updates_per_epoch + 1` states (fewer if the loss overflowed)
     "Fit `Y ≈ w*X + b` by mini-batch gradient descent on the MSE: one update per mini-batch."
-    X, Y = _check_data(X, Y)
-    w0, b0 = _check_finite('w', w), _check_finite('b', b)
-    lr, epochs = _check_positive('lr', lr), _check_count('epochs', epochs, 0)
+    X, Y = check_data(X, Y)
+    w0, b0 = check_finite('w', w), check_finite('b', b)
+    lr, epochs = check_positive('lr', lr), check_count('epochs', epochs, 0)
     loader = make_loader(X, Y, batch_size, shuffle, seed)
-    surface = _check_surface(surface)
-    bound = _stability_bound(X)
-    if lr >= bound:
-        warnings.warn(f"lr={lr:g} is at or above the stability bound 2/λmax = {bound:.4g} of full-batch descent "
-                      "on this data: the run will not converge", RuntimeWarning, stacklevel=2)
+    warn_if_unstable(lr, stability_bound(X)) # the bound of full-batch descent: mini-batches are no safer
     w = torch.tensor(w0, dtype=X.dtype, requires_grad=True)
     b = torch.tensor(b0, dtype=X.dtype, requires_grad=True)
     hist = EpochHistory(lr=lr, batch_size=batch_size, updates_per_epoch=len(loader))
-    record = _Recorder(hist, X, Y, surface)
+    record = Recorder(hist, X, Y, surface)
     record(w, b) # entry 0: the start
-    for xb, yb in _updates(loader, epochs):
+    for xb, yb in each_batch(loader, epochs):
         criterion(forward(xb, w, b), yb).backward() # the gradient of this mini-batch's MSE
         with torch.no_grad():
             w -= lr * w.grad
@@ -104,25 +105,17 @@ def train_minibatch(X, # inputs: tensor or array, shape (N,) or (N, 1)
     return hist
 
 # %% ../nbs/02_minibatch.ipynb #f3b30f11
-_COLOURS = ('tab:red', 'black', 'tab:orange', 'magenta', 'tab:cyan', 'tab:brown')
-
 def plot_paths(runs:dict, # label -> `History`; drawn in order, each in its own colour
                surface, # `plot_error_surfaces` whose contour is drawn underneath
                ax=None, # axes to draw on; a new figure when None
                title:str='Paths on the loss surface', # axes title
               ):
     "Every run's path on one contour of the loss surface, with the optimum marked; returns the axes."
-    if isinstance(runs, History): runs = {'path': runs}
-    if ax is None: ax = _new_figure((6, 5)).add_subplot()
-    surface._draw_contour(ax)
-    for i, (label, h) in enumerate(runs.items()):
-        c = _COLOURS[i % len(_COLOURS)]
-        many = len(h) > 40
-        ax.plot(h.w, h.b, color=c, lw=0.8 if many else 1.2, marker=None if many else 'o', ms=3, label=label, zorder=3 + i / 10)
-        ax.plot(h.w[-1:], h.b[-1:], color=c, marker='X', ms=9, mec='white', ls='none', zorder=4)
-    ax.plot(runs[next(iter(runs))].w[:1], runs[next(iter(runs))].b[:1], 'ks', ms=6, ls='none', label='start', zorder=4)
-    ax.legend(loc='upper left', fontsize='small', framealpha=0.9)
-    ax.set_title(title)
+    runs = check_runs({'path': runs} if isinstance(runs, History) else runs)
+    with shown_axes(ax, (6, 5)) as ax:
+        draw_runs(runs, draw_contour(surface, ax))
+        ax.legend(loc='upper left', fontsize='small', framealpha=0.9)
+        ax.set_title(title)
     return ax
 
 def plot_run_losses(runs:dict, # label -> `History` (an `EpochHistory` for fractional epochs)
@@ -132,17 +125,17 @@ def plot_run_losses(runs:dict, # label -> `History` (an `EpochHistory` for fract
                    ):
     "The full-data loss of each run against updates or epochs; returns the axes."
     if per not in ('update', 'epoch'): raise ValueError(f"per must be 'update' or 'epoch', got {per!r}")
-    if isinstance(runs, History): runs = {'loss': runs}
-    if ax is None: ax = _new_figure((6, 4)).add_subplot()
-    for i, (label, h) in enumerate(runs.items()):
-        steps = getattr(h, 'epochs', np.arange(len(h))) if per == 'epoch' else np.arange(len(h))
-        ax.plot(steps, h.loss, color=_COLOURS[i % len(_COLOURS)], lw=1, label=label)
-    ax.set_xlabel('epoch (passes over the data)' if per == 'epoch' else 'update (steps so far)')
-    ax.set_ylabel('loss on all training points (MSE)')
-    if log: ax.set_yscale('log')
-    if per == 'update' and max(len(h) for h in runs.values()) > 100: # show the first steps and the long tail
-        ax.set_xscale('symlog', linthresh=10); ax.set_xlim(left=0)
-    ax.legend(fontsize='small'); ax.set_title(f'Loss per {per}')
+    runs = check_runs({'loss': runs} if isinstance(runs, History) else runs)
+    with shown_axes(ax, (6, 4)) as ax:
+        for i, (label, h) in enumerate(runs.items()):
+            steps = getattr(h, 'epochs', np.arange(len(h))) if per == 'epoch' else np.arange(len(h))
+            ax.plot(steps, h.loss, color=run_style(i)[0], lw=1.2, label=label)
+        ax.set_xlabel('epoch (passes over the data)' if per == 'epoch' else 'update (steps so far)')
+        ax.set_ylabel('loss on all training points (MSE)')
+        if log: ax.set_yscale('log')
+        if per == 'update' and max(len(h) for h in runs.values()) > 100: # show the first steps and the long tail
+            ax.set_xscale('symlog', linthresh=10); ax.set_xlim(left=0)
+        ax.legend(fontsize='small'); ax.set_title(f'Loss per {per}')
     return ax
 
 def compare_runs(runs:dict, # label -> `History` of each method
@@ -150,8 +143,8 @@ def compare_runs(runs:dict, # label -> `History` of each method
                  per:tuple=('epoch', 'update'), # loss panels to draw next to the contour
                 ):
     "Paths on one contour beside the loss of each run per epoch and per update; returns the figure."
-    fig = _new_figure((5.5 + 4.8 * len(per), 4.8))
-    axs = fig.subplots(1, 1 + len(per), width_ratios=[1.15] + [1] * len(per))
-    plot_paths(runs, surface, ax=axs[0])
-    for p, ax in zip(per, axs[1:]): plot_run_losses(runs, per=p, ax=ax)
+    with shown_figure((5.5 + 4.8 * len(per), 4.8)) as fig:
+        axs = fig.subplots(1, 1 + len(per), width_ratios=[1.15] + [1] * len(per))
+        plot_paths(runs, surface, ax=axs[0])
+        for p, ax in zip(per, axs[1:]): plot_run_losses(runs, per=p, ax=ax)
     return fig

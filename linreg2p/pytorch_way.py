@@ -9,8 +9,9 @@ from __future__ import annotations
 import warnings
 import torch
 from torch import nn
-from .models import _check_count, _check_data, _check_finite, _check_surface, _Recorder, _stability_bound, forward
-from .minibatch import EpochHistory, _updates, make_loader
+from .core import Recorder, check_count, check_data, check_finite, stability_bound, warn_if_unstable
+from .minibatch import EpochHistory, each_batch, make_loader
+from .models import forward
 
 # %% auto #0
 __all__ = ['LinearRegression', 'fit']
@@ -24,8 +25,8 @@ class LinearRegression(nn.Module):
                  dtype:torch.dtype=torch.float32, # dtype of the parameters
                 ):
         super().__init__()
-        self.w = nn.Parameter(torch.tensor(_check_finite('w', w), dtype=dtype))
-        self.b = nn.Parameter(torch.tensor(_check_finite('b', b), dtype=dtype))
+        self.w = nn.Parameter(torch.tensor(check_finite('w', w), dtype=dtype))
+        self.b = nn.Parameter(torch.tensor(check_finite('b', b), dtype=dtype))
 
     def forward(self, x): return forward(x, self.w, self.b)
     def extra_repr(self): return f"w={self.w.item():.4g}, b={self.b.item():.4g}"
@@ -49,19 +50,18 @@ def fit(model:LinearRegression, # the line to train, updated in place
     if not all(id(p) in owned for p in model.parameters()):
         raise ValueError("optimizer does not update this model's parameters w and b: "
                          "build it with the model, e.g. torch.optim.SGD(model.parameters(), lr=0.1)")
-    X, Y = _check_data(X, Y)
+    X, Y = check_data(X, Y)
     X, Y = X.to(model.w.dtype), Y.to(model.w.dtype)
     loader = make_loader(X, Y, len(X) if batch_size is None else batch_size, shuffle, seed)
-    epochs, surface = _check_count('epochs', epochs, 0), _check_surface(surface)
+    epochs = check_count('epochs', epochs, 0)
     lr = optimizer.param_groups[0]['lr']
-    if type(optimizer) is torch.optim.SGD and not optimizer.param_groups[0]['momentum'] and lr >= (bound := _stability_bound(X)):
-        warnings.warn(f"lr={lr:g} is at or above the stability bound 2/λmax = {bound:.4g} of plain gradient descent "
-                      "on this data: the run will not converge", RuntimeWarning, stacklevel=2)
+    if type(optimizer) is torch.optim.SGD and not optimizer.param_groups[0]['momentum']: # plain descent has a bound
+        warn_if_unstable(lr, stability_bound(X))
     loss_fn = nn.MSELoss()
     hist = EpochHistory(lr=float(lr), batch_size=loader.batch_size, updates_per_epoch=len(loader))
-    record = _Recorder(hist, X, Y, surface)
+    record = Recorder(hist, X, Y, surface)
     record(model.w, model.b) # entry 0: the start
-    for xb, yb in _updates(loader, epochs):
+    for xb, yb in each_batch(loader, epochs):
         optimizer.zero_grad()
         loss = loss_fn(model(xb), yb)
         loss.backward()

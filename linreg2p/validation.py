@@ -12,7 +12,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from .models import _check_count, _check_data, _check_finite, _check_positive, _new_figure, make_data
+from .core import check_count, check_data, check_finite, check_lrs, check_nonnegative
+from .figures import PALETTE, draw_data, draw_line, run_style, shown_figure
+from .models import make_data
 from .pytorch_way import LinearRegression, fit
 
 # %% auto #0
@@ -36,12 +38,10 @@ def make_split(n_outliers:int=4, # training targets to corrupt
               ) -> Split:
     "The lab's line sampled twice: a training split with `n_outliers` spoiled targets and a clean validation split."
     X, f, _ = make_data(slope, bias, noise=0.0, seed=0) # validates slope and bias; the noise is added below (a seed, so the global RNG is not drawn from)
-    shift = _check_finite('shift', shift)
-    noise = _check_finite('noise', noise)
-    if noise < 0: raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    n_outliers = _check_count('n_outliers', n_outliers, 0)
+    shift, noise = check_finite('shift', shift), check_nonnegative('noise', noise)
+    n_outliers = check_count('n_outliers', n_outliers, 0)
     if n_outliers > len(X): raise ValueError(f"n_outliers must be at most the number of points, {len(X)}, got {n_outliers}")
-    gen = torch.Generator().manual_seed(_check_count('seed', seed, 0))
+    gen = torch.Generator().manual_seed(check_count('seed', seed, 0))
     X_val = X + 0.05 # halfway between the training inputs
     Y_train = f + noise * torch.randn(X.shape, generator=gen)
     Y_val = slope * X_val + bias + noise * torch.randn(X_val.shape, generator=gen)
@@ -64,14 +64,6 @@ class Selection:
         "The trained model of the best learning rate."
         return self.models[self.best_lr]
 
-def _check_lrs(lrs):
-    "The candidate learning rates as a list of distinct floats > 0, else a `ValueError`."
-    if isinstance(lrs, (str, bytes)) or not hasattr(lrs, '__iter__'): raise ValueError(f"lrs must be a sequence of numbers, got {lrs!r}")
-    lrs = [_check_positive('each lr in lrs', lr) for lr in lrs]
-    if not lrs: raise ValueError("lrs is empty: give at least one learning rate")
-    if len(set(lrs)) != len(lrs): raise ValueError(f"lrs must be distinct, got {lrs}")
-    return lrs
-
 def select_lr(X_train, # training inputs, shape (N,) or (N, 1)
               Y_train, # training targets
               X_val, # validation inputs
@@ -85,9 +77,9 @@ def select_lr(X_train, # training inputs, shape (N,) or (N, 1)
               optimizer=torch.optim.SGD, # called as `optimizer(model.parameters(), lr=lr)`
              ) -> Selection:
     "Train one model per learning rate and choose the learning rate whose model has the lowest validation loss."
-    X_train, Y_train = _check_data(X_train, Y_train, ('X_train', 'Y_train'))
-    X_val, Y_val = _check_data(X_val, Y_val, ('X_val', 'Y_val'))
-    lrs = _check_lrs(lrs)
+    X_train, Y_train = check_data(X_train, Y_train, ('X_train', 'Y_train'))
+    X_val, Y_val = check_data(X_val, Y_val, ('X_val', 'Y_val'))
+    lrs = check_lrs(lrs, distinct=True)
     if not callable(optimizer): raise ValueError(f"optimizer must be callable like torch.optim.SGD, got {optimizer!r}")
     loss_fn = nn.MSELoss()
     sel = Selection({}, {}, {}, {}, math.nan)
@@ -109,28 +101,25 @@ def plot_selection(sel:Selection, # the result of `select_lr`
                    split:Split, # the data it was trained and validated on
                   ):
     "The data with every trained line beside the training and validation loss of each learning rate; returns the figure."
-    from linreg2p.minibatch import _COLOURS
-    fig = _new_figure((13, 4.8))
-    ax_data, ax_loss = fig.subplots(1, 2, width_ratios=[1.25, 1])
-    X, Y, Xv, Yv, out = (t.numpy() for t in split)
-    ax_data.plot(X, Y, 'o', color='tab:blue', ms=4, label='training points')
-    ax_data.plot(X[out], Y[out], 'o', ms=12, mfc='none', mec='dimgray', mew=2, label=f'{len(out)} outliers (training)')
-    ax_data.plot(Xv, Yv, 'x', color='tab:green', ms=5, label='validation points')
-    xs = np.array([X.min(), X.max()])
-    for i, (lr, model) in enumerate(sel.models.items()):
-        best = lr == sel.best_lr
-        ax_data.plot(xs, model.w.item() * xs + model.b.item(), color=_COLOURS[i % len(_COLOURS)], lw=3 if best else 1,
-                     ls='-' if best else '--', label=f'lr {lr:g}' + (' (chosen)' if best else ''))
-    span = Y.max() - Y.min()
-    ax_data.set_ylim(Y.min() - 0.3 * span, Y.max() + 0.1 * span)
-    ax_data.set_xlabel('x'); ax_data.set_ylabel('y')
-    ax_data.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.01, 1)) # beside the axes, off the data
-    ax_data.set_title('Trained lines')
-    lrs = list(sel.val_loss)
-    ax_loss.plot(lrs, list(sel.train_loss.values()), 'o-', color='tab:blue', label='training loss (with outliers)')
-    ax_loss.plot(lrs, list(sel.val_loss.values()), 's-', color='tab:green', label='validation loss (clean)')
-    ax_loss.axvline(sel.best_lr, color='black', ls=':', lw=1, label=f'chosen lr {sel.best_lr:g}')
-    ax_loss.set_xscale('log'); ax_loss.set_yscale('log')
-    ax_loss.set_xlabel('learning rate'); ax_loss.set_ylabel('loss after training (MSE)')
-    ax_loss.legend(fontsize='small'); ax_loss.set_title('Loss of each trained model')
+    with shown_figure((13, 4.8)) as fig:
+        ax_data, ax_loss = fig.subplots(1, 2, width_ratios=[1.25, 1])
+        X, Y, Xv, Yv, out = (t.numpy() for t in split)
+        draw_data(X, Y, ax_data)
+        ax_data.plot(X[out], Y[out], 'o', ms=12, mfc='none', mec=PALETTE['data'], mew=2, label=f'{len(out)} outliers (training)')
+        ax_data.plot(Xv, Yv, 'x', color=PALETTE['truth'], ms=5, label='validation points (clean)')
+        for i, (lr, model) in enumerate(sel.models.items()):
+            best = lr == sel.best_lr
+            draw_line(model.w.item(), model.b.item(), X, ax_data, colour=run_style(i)[0], lw=3 if best else 1.2,
+                      ls='-' if best else '--', label=f'lr {lr:g}' + (' (chosen)' if best else ''))
+        span = Y.max() - Y.min()
+        ax_data.set_ylim(Y.min() - 0.3 * span, Y.max() + 0.1 * span)
+        ax_data.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.01, 1)) # beside the axes, off the data
+        ax_data.set_title('Trained lines')
+        lrs = list(sel.val_loss)
+        ax_loss.plot(lrs, list(sel.train_loss.values()), 'o-', color=PALETTE['data'], label='training loss (with outliers)')
+        ax_loss.plot(lrs, list(sel.val_loss.values()), 's-', color=PALETTE['truth'], label='validation loss (clean)')
+        ax_loss.axvline(sel.best_lr, color='black', ls=':', lw=1, label=f'chosen lr {sel.best_lr:g}')
+        ax_loss.set_xscale('log'); ax_loss.set_yscale('log')
+        ax_loss.set_xlabel('learning rate'); ax_loss.set_ylabel('loss after training (MSE)')
+        ax_loss.legend(fontsize='small'); ax_loss.set_title('Loss of each trained model')
     return fig

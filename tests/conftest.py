@@ -16,11 +16,8 @@ def lab_data():
     from linreg2p.models import make_data
     return make_data(seed=0)
 
-def np_descent(x, y, w, b, lr, iters):
-    "Reference gradient descent on the MSE in float64 numpy, with the hand-derived gradient; rows are (w, b)."
-    out = [(w, b)]
-    for _ in range(iters):
-        r = w * x + b - y
-        w, b = w - lr * 2 * np.mean(r * x), b - lr * 2 * np.mean(r)
-        out.append((w, b))
-    return np.array(out)
+# the one numpy gradient-descent reference, shared with the notebooks
+from linreg2p.core import numpy_descent as np_descent
+
+# the benchmark lives beside the package (benchmarks/bench.py); the exactness tests use its naive references
+sys.path.insert(0, str(ROOT / 'benchmarks'))

@@ -205,7 +205,8 @@ def test_plot_runs_contents(data, runs):
     ax = plot_runs(runs, X, Y)
     assert plt.get_fignums() == before # not left open in pyplot
     lines = ax.lines
-    assert len(lines) == 1 + 2 + len(runs)
+    paths = [l for l in lines if l.get_label().removesuffix(' (leaves the frame)') in runs]
+    assert len(paths) == len(runs)
     star = lines[0].get_xydata()[0]
     np.testing.assert_allclose(star, ols_fit(x, y), atol=1e-9)
     vecs = np.linalg.eigh(np_hessian(x))[1]
@@ -213,10 +214,10 @@ def test_plot_runs_contents(data, runs):
         p = line.get_xydata(); d = (p[1] - p[0]) / np.linalg.norm(p[1] - p[0])
         assert abs(abs(d @ v) - 1) < 1e-9
         np.testing.assert_allclose(p.mean(0), star, atol=1e-9)
-    for line, h in zip(lines[3:], runs.values()):
+    for line, h in zip(paths, runs.values()):
         np.testing.assert_allclose(line.get_xydata(), np.c_[h.w, h.b])
-    assert len({l.get_color() for l in lines[3:]}) == len(runs) # each run its own colour
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len({l.get_color() for l in paths}) == len(runs) # each run its own colour
+    labels = [l.get_label() for l in paths]
     assert labels[-1] == 'lr 0.34 (leaves the frame)' and sum('frame' in l for l in labels) == 1
     (w_lo, w_hi), (b_lo, b_hi) = ax.get_xlim(), ax.get_ylim()
     for h in list(runs.values())[:4]: # every run below the bound fits in the frame
@@ -227,7 +228,7 @@ def test_plot_runs_limits_and_bad_input(data, runs):
     X, Y = data[0], data[2]
     ax = plot_runs(runs, X, Y, w_lim=(-2, 4), b_lim=(-3, 1))
     assert ax.get_xlim() == (-2, 4) and ax.get_ylim() == (-3, 1)
-    assert all('frame' in t.get_text() for t in ax.get_legend().get_texts()[3:]) # all start outside this frame
+    assert all('frame' in t.get_text() for t in ax.get_legend().get_texts()[3:3 + len(runs)]) # all start outside this frame
     for kw, msg in [(dict(w_lim=(1, 1), b_lim=(0, 1)), 'increasing'), (dict(w_lim=(0, float('inf')), b_lim=(0, 1)), 'w_lim')]:
         with pytest.raises(ValueError, match=msg): plot_runs(runs, X, Y, **kw)
     for bad in ({}, {'a': 1}, {'a': History()}, [1, 2]):

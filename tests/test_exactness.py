@@ -1,11 +1,12 @@
 """The loss surface is exact: random data, random grids, data far from the origin, every input shape; memory O(N + G²).
 
-Nothing here is timed: speed is shown by `python -m linreg2p.bench`, which measures both sides in one run."""
+Nothing here is timed: speed is shown by `python benchmarks/bench.py`, which measures both sides in one run."""
 import tracemalloc
 import numpy as np
 import pytest
 import torch
-from linreg2p.bench import brute_loss, naive_surface, naive_train, peak_memory, pyplot_free_import, raw_moment_loss
+from bench import naive_surface, naive_train, peak_memory, pyplot_free_import, raw_moment_loss
+from linreg2p.core import numpy_mse
 from linreg2p.models import Moments, make_data, plot_error_surfaces, train_model
 
 EXTENDED = np.finfo(np.longdouble).eps < np.finfo(np.float64).eps # 80-bit long double on x86-64; not on every machine
@@ -13,7 +14,7 @@ needs_extended = pytest.mark.skipif(not EXTENDED, reason='np.longdouble is plain
 
 def brute_grid(x, y, W, B, dtype=np.float64):
     "MSE at every grid point by a direct pass over the data (the classic double loop, vectorised over the data)."
-    return brute_loss(x, y, W, B, dtype=dtype).reshape(W.shape)
+    return numpy_mse(x, y, W, B, dtype=dtype)
 
 def random_data(rng, n, offset_x=0.0, slope=None):
     "x = offset + spread·U(-1, 1), y = slope·x + bias + noise, in float64."
@@ -42,7 +43,7 @@ def test_random_lines_match_float64_brute_force(seed):
     m = Moments.of(x, y)
     w = np.r_[m.optimum[0], rng.uniform(-50, 50, 40), m.optimum[0] + rng.normal(0, 1e-3, 10)]
     b = np.r_[m.optimum[1], rng.uniform(-50, 50, 40), m.optimum[1] + rng.normal(0, 1e-2, 10)]
-    np.testing.assert_allclose(m.loss(w, b), brute_loss(x, y, w, b), rtol=1e-9)
+    np.testing.assert_allclose(m.loss(w, b), numpy_mse(x, y, w, b), rtol=1e-9)
     assert m.loss(*m.optimum) == pytest.approx(m.floor, rel=1e-12)
     np.testing.assert_allclose(m.optimum, np.polyfit(x, y, 1), rtol=1e-9, atol=1e-9)
 
@@ -68,8 +69,8 @@ def test_far_from_origin_near_the_optimum(seed):
     m = Moments.of(x, y)
     w = m.optimum[0] + rng.uniform(-1e-3, 1e-3, 40)
     b = m.optimum[1] + rng.uniform(-0.3, 0.3, 40)
-    ref = brute_loss(x, y, w, b, dtype=np.longdouble).astype(np.float64)
-    np.testing.assert_allclose(m.loss(w, b), brute_loss(x, y, w, b), rtol=1e-9)
+    ref = numpy_mse(x, y, w, b, dtype=np.longdouble).astype(np.float64)
+    np.testing.assert_allclose(m.loss(w, b), numpy_mse(x, y, w, b), rtol=1e-9)
     np.testing.assert_allclose(m.loss(w, b), ref, rtol=1e-10)
     raw = raw_moment_loss(x, y, w, b) # the uncentred formula: the test above would catch it
     assert np.max(np.abs(raw - ref) / ref) > 1e-8
@@ -87,8 +88,8 @@ def test_y_around_a_million_near_the_optimum(seed, offset_x, slope):
     m = Moments.of(x, y)
     w = m.optimum[0] + rng.uniform(-1e-4, 1e-4, 40)
     b = m.optimum[1] + rng.uniform(-1, 1, 40)
-    if abs(offset_x) < 1e5: np.testing.assert_allclose(m.loss(w, b), brute_loss(x, y, w, b), rtol=1e-9)
-    np.testing.assert_allclose(m.loss(w, b), brute_loss(x, y, w, b, dtype=np.longdouble).astype(np.float64), rtol=1e-10)
+    if abs(offset_x) < 1e5: np.testing.assert_allclose(m.loss(w, b), numpy_mse(x, y, w, b), rtol=1e-9)
+    np.testing.assert_allclose(m.loss(w, b), numpy_mse(x, y, w, b, dtype=np.longdouble).astype(np.float64), rtol=1e-10)
 
 def test_far_float32_data_is_exact_for_the_float32_values():
     "float32 data far from the origin: the surface is exact for the values the tensor holds (converted exactly)."

@@ -5,10 +5,8 @@ import pytest
 import torch
 from linreg2p.models import (History, Moments, criterion, forward, make_data, plot_error_surfaces,
                              plot_losses, train_model)
+from linreg2p.core import numpy_mse as brute_surface
 from conftest import np_descent
-
-def brute_surface(x, y, W, B):
-    return np.array([[np.mean((w * x + b - y) ** 2) for w, b in zip(rw, rb)] for rw, rb in zip(W, B)])
 
 # --- make_data ------------------------------------------------------------------------------------
 def test_make_data_shapes_and_grid():
