@@ -51,3 +51,14 @@ html_theme_options = {
     'navigation_with_keys': False,
     'logo': {'text': 'linreg2p', 'alt_text': 'linreg2p: home'},
 }
+
+# the gradient-descent explorer (`tools/build_docs.py` puts it where a notebook has its marker): its script and
+# styles only on the pages that have one
+def _explorer_assets(app, pagename, templatename, context, doctree):
+    if 'data-explorer="' in context.get('body', ''):
+        app.add_css_file('linreg2p-explorer.css')
+        app.add_js_file('linreg2p-explorer.js', defer='defer')
+
+def setup(app):
+    app.connect('html-page-context', _explorer_assets)
+    return {'parallel_read_safe': True}

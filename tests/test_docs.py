@@ -4,9 +4,10 @@ Debian's Chromium is driven through Playwright (`executable_path=shutil.which("c
 served from 127.0.0.1 and every request a page makes is recorded: anything that is not the local server
 fails the tests (and is aborted, so nothing leaves the machine). In CI (CI=true) a missing chromium is a
 failure; elsewhere the browser tests skip with the reason."""
-import base64, functools, hashlib, http.server, json, os, re, shutil, subprocess, sys, threading, time, tomllib
+import base64, functools, hashlib, html as html_module, http.server, json, os, re, shutil, subprocess, sys, threading, time, tomllib
 from pathlib import Path
 from urllib.parse import urlparse
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -84,9 +85,9 @@ def browser():
 
 class Visit:
     "A page opened in a fresh browser context, with every request, failure and console error recorded."
-    def __init__(self, browser, base, viewport=(1280, 900)):
+    def __init__(self, browser, base, viewport=(1280, 900), **context_options):
         self.base, self.requests, self.external, self.failed, self.errors = base, [], [], [], []
-        self.ctx = browser.new_context(viewport={'width': viewport[0], 'height': viewport[1]})
+        self.ctx = browser.new_context(viewport={'width': viewport[0], 'height': viewport[1]}, **context_options)
         self.ctx.route('**/*', self._route)
         self.page = self.ctx.new_page()
         self.page.on('console', lambda m: self.errors.append(f'console {m.type}: {m.text}') if m.type == 'error' else None)
@@ -317,3 +318,305 @@ def test_build_fails_on_a_warning(tmp_path):
     assert res.returncode != 0
     assert 'no-such-page' in res.stdout + res.stderr
     assert not out.exists()
+
+# ------------------------------------------------------------------ the explorer (gradient descent in the page)
+# The build puts an explorer where a notebook's markdown cell is `<div class="linreg2p-explorer"></div>`; the page
+# runs gradient descent from the data's five moments, which the build exports from linreg2p. The reference
+# runs below are `train_model` on the data in float64 (`X.double()`), so float32 rounding of the lab's own
+# training is not part of the comparison: what is compared is the page's arithmetic against the library's.
+
+def _build_docs():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('build_docs', ROOT / 'tools' / 'build_docs.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+@functools.lru_cache(maxsize=1)
+def _lab64():
+    from linreg2p.models import make_data
+    X, _, Y = make_data(seed=0)
+    return X.double(), Y.double()
+
+def _train64(lr, steps, w, b):
+    import warnings
+    from linreg2p.models import train_model
+    X, Y = _lab64()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning) # past the stability bound train_model warns; the page says so too
+        return train_model(X, Y, w=w, b=b, lr=lr, iters=steps)
+
+def _markers():
+    "(notebook, heading above the marker, settings) for every explorer marker in the notebooks."
+    bd, out = _build_docs(), []
+    defaults = bd.explorer_data()['defaults']
+    for nb_name, nb in _notebooks().items():
+        heading = None
+        for cell in nb['cells']:
+            if cell['cell_type'] != 'markdown': continue
+            src = _src(cell)
+            if (settings := bd.marker_settings(src, defaults)) is not None: out.append((nb_name, heading, settings))
+            for line in src.splitlines():
+                if (m := re.match(r'^#{1,6}\s+(.*)$', line)): heading = m.group(1).strip()
+    return out
+
+EXPLORER = '.linreg2p-explorer[data-ready]'
+
+def _run(page, n=0):
+    return page.locator(EXPLORER).nth(n).evaluate('e => ({w: e.linreg2pRun.w, b: e.linreg2pRun.b, loss: e.linreg2pRun.loss})')
+
+def _set(page, settings, n=0):
+    "Move the sliders of explorer `n` to `settings` (lr, steps, w, b), each with a real input event."
+    ex = page.locator(EXPLORER).nth(n)
+    for key in ('lr', 'steps', 'w', 'b'):
+        if key in settings: ex.locator(f'input[name="{key}"]').fill(f'{settings[key]:g}')
+    return ex
+
+def _close(got, hist, tol=1e-6):
+    "Every state (w, b, loss) within `tol`, relative for numbers beyond 1 (a diverging run's loss reaches 1e10)."
+    ref = np.c_[hist.w, hist.b, hist.loss]
+    got = np.c_[got['w'], got['b'], got['loss']]
+    assert got.shape == ref.shape, (got.shape, ref.shape)
+    err = np.abs(got - ref) / np.maximum(1, np.abs(ref))
+    assert err.max() <= tol, (err.max(), np.unravel_index(err.argmax(), err.shape))
+
+def test_explorer_data_is_the_librarys():
+    "The exported numbers are linreg2p's, and they are the lab's data: checked against numpy on the data itself."
+    from linreg2p.models import make_data, Moments
+    from linreg2p.analysis import max_stable_lr
+    d = _build_docs().explorer_data()
+    X, _, Y = make_data(seed=0)
+    m = Moments.of(X, Y)
+    assert d['moments'] == {k: getattr(m, k) for k in ('mean_x', 'mean_y', 'var_x', 'slope', 'floor')}
+    assert d['bound'] == max_stable_lr(X) and d['defaults'] == {'lr': 0.1, 'steps': 15, 'w': -15.0, 'b': -10.0}
+    x, y = X.double().numpy().ravel(), Y.double().numpy().ravel()
+    slope, bias = np.polyfit(x, y, 1)
+    np.testing.assert_allclose([d['moments']['mean_x'], d['moments']['mean_y'], d['moments']['var_x'], d['moments']['slope']],
+                               [x.mean(), y.mean(), x.var(), slope], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(d['moments']['floor'], np.mean((y - slope * x - bias) ** 2), rtol=1e-9)
+    H = 2 * np.array([[np.mean(x * x), x.mean()], [x.mean(), 1]])
+    np.testing.assert_allclose(d['bound'], 2 / np.linalg.eigvalsh(H).max(), rtol=1e-12)
+
+def test_explorer_marker_is_checked():
+    "A marker's attributes become the sliders' starting values; a bad one stops the build with its name and value."
+    bd = _build_docs()
+    defaults = {'lr': 0.1, 'steps': 15, 'w': -15.0, 'b': -10.0}
+    assert bd.marker_settings('Some prose about the explorer.', defaults) is None
+    assert bd.marker_settings('<div class="linreg2p-explorer"></div>\n', defaults) == defaults
+    assert bd.marker_settings('<div class="linreg2p-explorer" data-lr="0.33" data-steps="40" data-w="2.5"></div>', defaults) == \
+        {'lr': 0.33, 'steps': 40, 'w': 2.5, 'b': -10.0}
+    for bad, words in [('data-lr="0.7"', ['data-lr', "'0.7'"]), ('data-lr="0.333"', ['data-lr', 'steps of 0.01']),
+                       ('data-steps="ten"', ['data-steps', "'ten'"]), ('data-w="16"', ['data-w', "'16'"]),
+                       ('data-speed="2"', ['data-speed', 'data-lr'])]:
+        with pytest.raises(ValueError) as e: bd.marker_settings(f'<div class="linreg2p-explorer" {bad}></div>', defaults)
+        assert all(w in str(e.value) for w in words), (bad, str(e.value))
+    with pytest.raises(ValueError, match='alone in its markdown cell'):
+        bd.marker_settings('Try it: <div class="linreg2p-explorer"></div>', defaults)
+
+def test_explorer_bad_marker_fails_the_build(tmp_path):
+    "A marker the build cannot use stops it with one line naming the notebook, the attribute and the value."
+    nbs = tmp_path / 'nbs'; nbs.mkdir()
+    shutil.copy(ROOT / 'nbs' / 'index.ipynb', nbs)
+    nb = {'cells': [{'cell_type': 'markdown', 'id': 'title', 'metadata': {}, 'source': '# Explorer\n> a page with a bad marker'},
+                    {'cell_type': 'markdown', 'id': 'marker', 'metadata': {}, 'source': '<div class="linreg2p-explorer" data-lr="0.5"></div>'}],
+          'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
+          'nbformat': 4, 'nbformat_minor': 5}
+    (nbs / '01_marker.ipynb').write_text(json.dumps(nb))
+    out = tmp_path / 'site'
+    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--nbs', str(nbs), '--out', str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode != 0 and not out.exists()
+    assert "01_marker.ipynb: data-lr must be a number from 0.01 to 0.4 in steps of 0.01, got '0.5'" in res.stderr
+    assert 'Traceback' not in res.stderr
+
+def test_explorer_on_the_lab_and_analysis_pages(site):
+    "One explorer per marker, where the marker is; its script and styles only on those pages; a static figure for each."
+    markers = _markers()
+    assert {_page_name(nb) for nb, _, _ in markers} >= {'models', 'analysis'}
+    for html_file in sorted(site.glob('*.html')):
+        page = html_file.read_text()
+        found = re.findall(r'<div class="linreg2p-explorer"[^>]*data-explorer="([^"]*)"', page)
+        expected = [s for nb, _, s in markers if _page_name(nb) == html_file.stem]
+        assert [json.loads(html_module.unescape(f))['start'] for f in found] == expected, html_file.name
+        assert ('linreg2p-explorer.js' in page) == bool(expected), html_file.name
+        for n in range(1, len(expected) + 1):
+            png = site / '_static' / 'explorer' / f'{html_file.stem}-{n}.png'
+            assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and f'src="_static/explorer/{png.name}"' in page
+
+def test_explorer_sits_under_its_heading(browser, server):
+    v = Visit(browser, server)
+    for nb, heading, _ in _markers():
+        page = v.goto(f'{_page_name(nb)}.html')
+        page.wait_for_selector(EXPLORER)
+        shown = page.locator(EXPLORER).evaluate_all(
+            "es => es.map(e => e.closest('section').querySelector('h1, h2, h3, h4').innerText)")
+        norm = lambda s: re.sub(r'[#¶\s]+$', '', re.sub(r'`', '', s)).strip()
+        assert norm(heading) in [norm(s) for s in shown], (nb, heading, shown)
+    v.close()
+    assert not v.errors and not v.failed and not v.external
+
+SETTINGS = [dict(lr=0.1, steps=15, w=-15.0, b=-10.0), dict(lr=0.2, steps=15, w=-15.0, b=-10.0),
+            dict(lr=0.33, steps=40, w=5.0, b=12.5), dict(lr=0.34, steps=15, w=-15.0, b=-10.0),
+            dict(lr=0.05, steps=100, w=10.0, b=-15.0), dict(lr=0.4, steps=30, w=-2.5, b=7.0)]
+
+def test_explorer_path_is_train_models_history(browser, server):
+    "At each setting the page's run equals `train_model`'s History (float64 data) within 1e-6, and the dots drawn are those states."
+    v = Visit(browser, server)
+    page = v.goto('models.html')
+    page.wait_for_selector(EXPLORER)
+    from conftest import np_descent
+    X, Y = _lab64()
+    for s in SETTINGS:
+        ex = _set(page, s)
+        got = _run(page)
+        _close(got, _train64(**s))
+        # and an independent reference: the hand-derived gradient in numpy
+        ref = np_descent(X.numpy().ravel(), Y.numpy().ravel(), s['w'], s['b'], s['lr'], s['steps'])
+        np.testing.assert_allclose(np.c_[got['w'], got['b']], ref, rtol=0, atol=1e-6)
+        # what is drawn: every state inside the map as a dot at its (w, b), the loss line with one point per state
+        frame = ex.evaluate('e => e.linreg2pFrame')
+        box, left, top, size = frame['box'], frame['left'], frame['top'], frame['size']
+        dots = ex.locator('circle.lx-dot:not([display="none"])').evaluate_all(
+            'cs => cs.map(c => [+c.dataset.step, +c.getAttribute("cx"), +c.getAttribute("cy")])')
+        inside = [k for k, (w, b) in enumerate(zip(got['w'], got['b'])) if box['w0'] <= w <= box['w1'] and box['b0'] <= b <= box['b1']]
+        assert [k for k, _, _ in dots] == inside and inside[0] == 0
+        for k, cx, cy in dots:
+            w = box['w0'] + (cx - left) / size * (box['w1'] - box['w0'])
+            b = box['b1'] - (cy - top) / size * (box['b1'] - box['b0'])
+            assert abs(w - got['w'][k]) < 1e-3 and abs(b - got['b'][k]) < 1e-3, (s, k, w, b)
+        assert len(ex.locator('polyline.lx-loss').get_attribute('points').split()) == s['steps'] + 1
+    v.close()
+    assert not v.errors and not v.failed and not v.external
+
+def test_explorer_start_is_the_markers(browser, server):
+    "Each explorer opens with the run its marker asks for (the analysis page's starts near the bound)."
+    v = Visit(browser, server)
+    by_page = {}
+    for nb, _, s in _markers(): by_page.setdefault(_page_name(nb), []).append(s)
+    for name, starts in by_page.items():
+        page = v.goto(f'{name}.html')
+        page.wait_for_selector(EXPLORER)
+        assert page.locator(EXPLORER).count() == len(starts)
+        for n, s in enumerate(starts): _close(_run(page, n), _train64(**s))
+    v.close()
+    assert not v.errors and not v.failed and not v.external
+
+def test_explorer_each_slider_moves_the_path_from_the_keyboard(browser, server):
+    "Every slider is labelled, works with the arrow keys, shows its focus, and changes the path drawn."
+    v = Visit(browser, server)
+    page = v.goto('models.html')
+    ex = page.locator(EXPLORER).first
+    ex.wait_for()
+    for key, step in (('lr', 0.01), ('steps', 1), ('w', 0.5), ('b', 0.5)):
+        slider = ex.locator(f'input[name="{key}"]')
+        label = ex.locator(f'label[for="{slider.get_attribute("id")}"]')
+        assert label.is_visible() and label.inner_text().strip()
+        before, d_before, value = _run(page), ex.locator('path.lx-path').get_attribute('d'), float(slider.input_value())
+        slider.focus()
+        page.keyboard.press('ArrowRight')
+        assert float(slider.input_value()) == pytest.approx(value + step)
+        assert slider.evaluate("e => e.matches(':focus-visible') && getComputedStyle(e).outlineStyle !== 'none' && parseFloat(getComputedStyle(e).outlineWidth) >= 2")
+        after = _run(page)
+        assert after != before and ex.locator('path.lx-path').get_attribute('d') != d_before, key
+        s = {'lr': 0.1, 'steps': 15, 'w': -15.0, 'b': -10.0}
+        s = {k: float(ex.locator(f'input[name="{k}"]').input_value()) for k in s}
+        s['steps'] = int(s['steps'])
+        _close(after, _train64(**s))
+        page.keyboard.press('ArrowLeft')
+    ex.locator('button.lx-reset').click()
+    _close(_run(page), _train64(0.1, 15, -15.0, -10.0))
+    v.close()
+    assert not v.errors and not v.failed and not v.external
+
+def test_explorer_lr_past_the_bound_diverges_and_the_mark_is_at_the_bound(browser, server):
+    "0.1 converges with no warning; 0.34 shows the divergence message; the mark sits where the slider puts 2/λmax."
+    from linreg2p.analysis import max_stable_lr
+    from linreg2p.models import make_data
+    bound = max_stable_lr(make_data(seed=0)[0])
+    v = Visit(browser, server)
+    page = v.goto('models.html')
+    ex = page.locator(EXPLORER).first
+    ex.wait_for()
+    msg, slider, mark = ex.locator('.lx-diverge'), ex.locator('input[name="lr"]'), ex.locator('.lx-bound-mark')
+    assert slider.input_value() == '0.1' and not msg.is_visible()
+    _set(page, {'lr': 0.34})
+    assert msg.is_visible() and 'diverges' in msg.inner_text() and f'{bound:.3f}' in msg.inner_text()
+    run = _run(page)
+    assert run['loss'][-1] > run['loss'][0] # it does diverge
+    _set(page, {'lr': 0.33})
+    assert not msg.is_visible()
+    # the mark's centre is 2/λmax on the slider's scale: the thumb travels from half its width to width − half
+    sl, mk = slider.bounding_box(), mark.bounding_box()
+    lo, hi, thumb = float(slider.get_attribute('min')), float(slider.get_attribute('max')), 18
+    expected = sl['x'] + thumb / 2 + (bound - lo) / (hi - lo) * (sl['width'] - thumb)
+    assert abs(mk['x'] + mk['width'] / 2 - expected) < 1, (mk, expected)
+    # and Chromium agrees: a click on the mark gives the step nearest the bound, a click one step right gives 0.34
+    px_per_step = (sl['width'] - thumb) * 0.01 / (hi - lo)
+    y = sl['y'] + sl['height'] / 2
+    page.mouse.click(expected, y)
+    assert slider.input_value() == '0.33' and not msg.is_visible()
+    page.mouse.click(expected + px_per_step, y)
+    assert slider.input_value() == '0.34' and msg.is_visible()
+    assert 'stability bound' in ex.locator('.lx-bound-label').inner_text()
+    v.close()
+    assert not v.errors and not v.failed and not v.external
+
+def _luminance(rgb):
+    c = [x / 255 for x in rgb]
+    c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+def _contrast(a, b):
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+def _rgb(css):
+    m = re.match(r'rgba?\((\d+),\s*(\d+),\s*(\d+)(?:,\s*([\d.]+))?\)', css)
+    assert m and (m.group(4) is None or float(m.group(4)) == 1), css # opaque colours only
+    return tuple(int(m.group(i)) for i in (1, 2, 3))
+
+def test_explorer_colours_meet_wcag_aa_in_both_themes(browser, server):
+    "Text 4.5:1 and lines, marks and focus rings 3:1 against the explorer's background, in the light and the dark theme."
+    v = Visit(browser, server)
+    page = v.goto('models.html')
+    ex = page.locator(EXPLORER).first
+    ex.wait_for()
+    _set(page, {'lr': 0.34})
+    backgrounds = set()
+    for theme in ('light', 'dark'):
+        page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+        style = lambda sel, prop: _rgb(ex.locator(sel).first.evaluate(f'(e, p) => getComputedStyle(e)[p]', prop))
+        bg = style(':scope', 'backgroundColor')
+        backgrounds.add(bg)
+        text = [('label', 'color'), ('output', 'color'), ('p.lx-status', 'color'), ('.lx-bound-label', 'color'),
+                ('text.lx-tick', 'fill'), ('text.lx-axis-label', 'fill')]
+        marks = [('path.lx-path', 'stroke'), ('polyline.lx-loss', 'stroke'), ('path.lx-contour', 'stroke'),
+                 ('.lx-bound-mark', 'backgroundColor'), ('rect.lx-start', 'stroke'), ('rect.lx-frame', 'stroke'),
+                 ('input[name="lr"]', 'outlineColor')]
+        for sel, prop in text: assert _contrast(style(sel, prop), bg) >= 4.5, (theme, sel, style(sel, prop), bg)
+        for sel, prop in marks: assert _contrast(style(sel, prop), bg) >= 3, (theme, sel, style(sel, prop), bg)
+        msg_bg = style('.lx-diverge', 'backgroundColor')
+        assert _contrast(style('.lx-diverge', 'color'), msg_bg) >= 4.5, theme
+    assert len(backgrounds) == 2 # the dark theme did change the colours
+    v.close()
+    assert not v.errors and not v.failed and not v.external
+
+def test_explorer_without_javascript_shows_the_static_figure(browser, server):
+    v = Visit(browser, server, java_script_enabled=False)
+    for nb, _, s in _markers():
+        page = v.goto(f'{_page_name(nb)}.html')
+        ex = page.locator('.linreg2p-explorer').first
+        img = ex.locator('img.lx-static')
+        img.scroll_into_view_if_needed()
+        assert img.is_visible() and img.evaluate('i => i.complete && i.naturalWidth') > 400
+        assert f"learning rate {s['lr']:g}" in img.get_attribute('alt')
+        assert ex.locator('input, button, svg').count() >= 5 # present in the page, but none shown
+        for el in ex.locator('input, button, svg, .lx-diverge, .lx-status').all(): assert not el.is_visible()
+    v.close()
+    # with JavaScript off, Chromium refuses the theme's preloaded scripts: the only failures allowed
+    assert all(re.search(r'\.js(\?[^ ]*)? \(csp\)$', f) for f in v.failed), v.failed
+    assert not v.errors and not v.external
+    # with JavaScript on, the static figure is never fetched
+    v = Visit(browser, server)
+    v.goto('models.html').wait_for_selector(EXPLORER)
+    v.close()
+    assert not any('/_static/explorer/' in u for u in v.requests)

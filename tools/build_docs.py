@@ -14,11 +14,17 @@
    and the parameter comments (docments) of every name in each module's `__all__`.
 4. Sphinx + myst-nb (no execution: the notebooks' saved outputs are shown) + sphinx-book-theme render
    the site, with MathJax served from the site itself. Any Sphinx warning fails the build.
+5. Where a notebook's markdown cell is exactly `<div class="linreg2p-explorer"></div>` (optionally with
+   `data-lr`, `data-steps`, `data-w`, `data-b`: the sliders' starting values), the page gets an interactive
+   explorer of gradient descent that runs in the reader's browser (`docs/_static/linreg2p-explorer.js`),
+   from the five moments of the lab's data exported here from linreg2p, and a static figure rendered by
+   linreg2p for readers without JavaScript.
 
 Nothing is written into `nbs/` or the library: the Sphinx sources live in a temporary folder.
 """
 from __future__ import annotations
-import argparse, ast, atexit, importlib, inspect, json, os, re, shutil, sys, tempfile, time, tomllib
+import argparse, ast, atexit, functools, html, importlib, inspect, json, os, re, shutil, sys, tempfile, time, tomllib, warnings
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,8 +239,138 @@ def _offline_html(out):
     for tag in _REMOTE.findall(html): print(f'docs: dropped a remote resource from an HTML output: {tag[:120]}')
     out['data']['text/html'] = _REMOTE.sub('', html)
 
-def to_myst(nb, *, title, subtitle, notebook_file, colab_url, index, nb_links={}):
-    "Translate nbdev's processed notebook `nb` (a dict) into the notebook myst-nb renders."
+# ---------------------------------------------------------------- 5. the explorer
+_MARKER = re.compile(r'^<div class="linreg2p-explorer"((?:\s+[\w-]+="[^"<>]*")*)\s*>\s*</div>$')
+_MARKER_ATTR = re.compile(r'([\w-]+)="([^"<>]*)"')
+# the sliders, by the marker attribute that sets their starting value: (label, min, max, step, unit digits);
+# the starting values default to `train_model`'s own defaults
+SLIDERS = {'lr': ('Learning rate', '0.01', '0.4', '0.01', 2),
+           'steps': ('Steps', '1', '100', '1', 0),
+           'w': ('Start w (slope)', '-15', '15', '0.5', 1),
+           'b': ('Start b (bias)', '-15', '15', '0.5', 1)}
+GRID = 15.0 # the lab's loss surface spans w and b in [-15, 15] (`plot_error_surfaces(15, 15, X, Y)`)
+
+class MarkerError(ValueError):
+    "An explorer marker the build cannot use."
+
+@functools.lru_cache(maxsize=1)
+def explorer_data():
+    "What the explorer computes from, exported from linreg2p: the five moments of the lab's data (`make_data(seed=0)`), its stability bound and `train_model`'s defaults."
+    from linreg2p.models import make_data, Moments, train_model
+    from linreg2p.analysis import max_stable_lr
+    X, _, Y = make_data(seed=0)
+    m = Moments.of(X, Y)
+    sig = inspect.signature(train_model).parameters
+    return {'moments': {k: getattr(m, k) for k in ('mean_x', 'mean_y', 'var_x', 'slope', 'floor')},
+            'bound': max_stable_lr(X), 'grid': GRID,
+            'defaults': {'lr': sig['lr'].default, 'steps': sig['iters'].default, 'w': sig['w'].default, 'b': sig['b'].default}}
+
+def _on_grid(value, lo, hi, step):
+    d = Decimal(value)
+    return Decimal(lo) <= d <= Decimal(hi) and (d - Decimal(lo)) % Decimal(step) == 0
+
+def marker_settings(src, defaults):
+    "The explorer's starting values if the markdown `src` is an explorer marker (else None); `MarkerError` (a `ValueError`) for a marker with a bad attribute or value."
+    src = src.strip()
+    if 'class="linreg2p-explorer"' not in src: return None
+    m = _MARKER.match(src)
+    if not m: raise MarkerError(f'an explorer marker must be alone in its markdown cell, as <div class="linreg2p-explorer"></div> '
+                                f'with optional data-lr, data-steps, data-w, data-b; got {src[:120]!r}')
+    given = {}
+    for name, value in _MARKER_ATTR.findall(m.group(1)):
+        key = name.removeprefix('data-')
+        if not name.startswith('data-') or key not in SLIDERS:
+            raise MarkerError(f'unknown explorer attribute {name}={value!r}: use data-lr, data-steps, data-w or data-b')
+        given[key] = value
+    settings = {}
+    for key, (_, lo, hi, step, _) in SLIDERS.items():
+        value = given.get(key, repr(defaults[key]))
+        try: ok = _on_grid(value, lo, hi, step)
+        except InvalidOperation: ok = False
+        what = f'data-{key}' if key in given else f'the default {key}'
+        if not ok: raise MarkerError(f'{what} must be a number from {lo} to {hi} in steps of {step}, got {value!r}')
+        settings[key] = int(Decimal(value)) if key == 'steps' else float(value)
+    return settings
+
+def _fmt(v, digits): return f'{v:.{digits}f}'.replace('-', '−')
+
+def explorer_figure(data, settings, path):
+    "Render the static figure of the explorer's starting run with linreg2p (the path on the contour, the loss per step) into the PNG `path`; returns its alt text."
+    os.environ.setdefault('MPLBACKEND', 'Agg')
+    from matplotlib.figure import Figure
+    from linreg2p.models import make_data, train_model, plot_losses
+    from linreg2p.analysis import plot_runs
+    X, _, Y = make_data(seed=0)
+    X, Y = X.double(), Y.double() # the numbers the page computes: float64
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning) # a start past the stability bound warns: the figure shows it
+        h = train_model(X, Y, w=settings['w'], b=settings['b'], lr=settings['lr'], iters=settings['steps'])
+    label = f"lr {settings['lr']:g}"
+    start = f"({settings['w']:g}, {settings['b']:g})"
+    fig = Figure(figsize=(11, 4.4), layout='constrained')
+    ax_path, ax_loss = fig.subplots(1, 2, width_ratios=(1.45, 1))
+    plot_runs({label: h}, X, Y, ax=ax_path, w_lim=(-GRID, GRID), b_lim=(-GRID, GRID), n_samples=30)
+    ax_path.set_title(f"Path of {len(h) - 1} steps at lr {settings['lr']:g} from {start}")
+    plot_losses({label: h}, ax=ax_loss, log=True)
+    fig.savefig(path, dpi=72)
+    w, b, loss = h.final
+    verdict = 'diverges' if settings['lr'] >= data['bound'] else 'converges'
+    return (f"Gradient descent at learning rate {settings['lr']:g} for {len(h) - 1} steps from (w, b) = "
+            f"{start} on the loss contour, and its loss per step: the run {verdict} "
+            f"(stability bound 2/λmax = {data['bound']:.3f}) and ends at w = {w:.3f}, b = {b:.3f}, loss = {loss:.3g}.")
+
+def explorer_html(ident, data, settings, png, alt):
+    "The explorer's HTML: hidden sliders and plot area that the script reveals and draws, and the static figure for readers without JavaScript."
+    esc = lambda s: html.escape(str(s), quote=True)
+    lo, hi = float(SLIDERS['lr'][1]), float(SLIDERS['lr'][2])
+    at = (data['bound'] - lo) / (hi - lo)
+    controls = []
+    for key, (label, vmin, vmax, step, digits) in SLIDERS.items():
+        value, cid = settings[key], f'{ident}-{key}'
+        extra, mark = '', ''
+        if key == 'lr':
+            extra = f' aria-describedby="{ident}-bound"'
+            mark = (f'<span class="lx-bound-mark" aria-hidden="true"></span>'
+                    f'<span class="lx-bound-label" id="{ident}-bound">stability bound 2/λmax = {data["bound"]:.3f}</span>')
+        style = f' style="--lx-at: {at:.6f}"' if key == 'lr' else ''
+        controls.append(
+            f'<div class="lx-control lx-control-{key}">'
+            f'<div class="lx-label-row"><label for="{cid}">{label}</label> '
+            f'<output id="{cid}-value" for="{cid}">{_fmt(value, digits)}</output></div>'
+            f'<div class="lx-track{" lx-track-bound" if key == "lr" else ""}"{style}>{mark}'
+            f'<input type="range" id="{cid}" name="{key}" min="{vmin}" max="{vmax}" step="{step}" value="{value:g}"{extra}>'
+            f'</div></div>')
+    return (f'<div class="linreg2p-explorer" id="{ident}" role="group" aria-labelledby="{ident}-title" '
+            f'data-explorer="{esc(json.dumps({**data, "start": settings}))}">'
+            f'<p class="lx-title"><strong id="{ident}-title">Gradient descent on the lab\'s data</strong>, '
+            f'computed from five numbers of the data that linreg2p exports when this site is built. '
+            f'<span class="lx-hint" hidden>Move a slider, or focus it and press the arrow keys: the run is redrawn at once.</span></p>'
+            f'<div class="lx-controls" hidden>{"".join(controls)}'
+            f'<button type="button" class="lx-reset">Reset</button></div>'
+            f'<div class="lx-plots" hidden></div>'
+            f'<p class="lx-status" hidden></p>'
+            f'<p class="lx-diverge" role="status" hidden></p>'
+            f'<noscript><img class="lx-static" src="{esc(png)}" alt="{esc(alt)}">'
+            f'<p class="lx-noscript-note">This figure is fixed. With JavaScript on, sliders let you change the learning rate, '
+            f'the number of steps and the start, and the path is redrawn as you move them.</p></noscript>'
+            f'</div>')
+
+class Explorers:
+    "Makes the explorers of a build: numbered per page, each with its static figure in `static_dir`."
+    def __init__(self, static_dir):
+        self.dir, self.data, self.count = Path(static_dir), None, {}
+
+    def __call__(self, page, settings):
+        if self.data is None: self.data = explorer_data()
+        n = self.count[page] = self.count.get(page, 0) + 1
+        ident = f'linreg2p-explorer-{n}'
+        self.dir.mkdir(parents=True, exist_ok=True)
+        png = self.dir / f'{page}-{n}.png'
+        alt = explorer_figure(self.data, settings, png)
+        return explorer_html(ident, self.data, settings, f'_static/{self.dir.name}/{png.name}', alt)
+
+def to_myst(nb, *, title, subtitle, notebook_file, colab_url, index, nb_links={}, explorer=None):
+    "Translate nbdev's processed notebook `nb` (a dict) into the notebook myst-nb renders; `explorer(settings)` gives the HTML of an explorer marker."
     cells = []
     for cell in nb['cells']:
         if 'source' not in cell: continue # hidden by nbdev
@@ -242,6 +378,9 @@ def to_myst(nb, *, title, subtitle, notebook_file, colab_url, index, nb_links={}
         if cell['cell_type'] == 'raw' and src.lstrip().startswith('---'): continue # Quarto front matter
         if cell['cell_type'] == 'markdown':
             if 'WARNING: THIS FILE WAS AUTOGENERATED' in src: continue
+            if explorer is not None and 'class="linreg2p-explorer"' in src:
+                if (settings := marker_settings(src, explorer_data()['defaults'])) is not None:
+                    cells.append(_md('```{raw} html\n' + explorer(settings) + '\n```')); continue
             cells.append({**cell, 'source': linkify(src, index, nb_links)}); continue
         if cell['cell_type'] != 'code': continue
         opts, code = _directives(src)
@@ -301,12 +440,16 @@ def build(out=ROOT / '_docs', nbs=ROOT / 'nbs', quiet=True):
         # `00_models` written as code in the prose links to that notebook's page
         nb_links = {nb_path.stem: f'{page}.ipynb' for nb_path, _, _, page in processed}
         pages, toc = {}, []
+        explorers = Explorers(src / '_static' / 'explorer')
         for nb_path, nb, fm, page in processed:
             if (mod := default_exp(nb_path)): pages[f'linreg2p.{mod}'] = page
             shutil.copy2(nb_path, src / 'notebooks' / nb_path.name)
-            myst = to_myst(nb, title=fm.get('title', nb_path.stem), subtitle=fm.get('description', ''),
-                           notebook_file=f'notebooks/{nb_path.name}',
-                           colab_url=f'{COLAB}/{slug}/blob/main/nbs/{nb_path.name}', index=index, nb_links=nb_links)
+            try:
+                myst = to_myst(nb, title=fm.get('title', nb_path.stem), subtitle=fm.get('description', ''),
+                               notebook_file=f'notebooks/{nb_path.name}',
+                               colab_url=f'{COLAB}/{slug}/blob/main/nbs/{nb_path.name}', index=index, nb_links=nb_links,
+                               explorer=lambda settings, page=page: explorers(page, settings))
+            except MarkerError as e: raise SystemExit(f'{nb_path.name}: {e}')
             if page == 'index':
                 toc = [p for *_, p in processed if p != 'index'] + ['api']
                 myst['cells'].append(_md('```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(toc) + '\n```'))
