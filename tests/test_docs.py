@@ -620,3 +620,17 @@ def test_explorer_without_javascript_shows_the_static_figure(browser, server):
     v.goto('models.html').wait_for_selector(EXPLORER)
     v.close()
     assert not any('/_static/explorer/' in u for u in v.requests)
+
+def test_module_docstrings_link_to_pages_the_site_has(site):
+    "nbdev ends each module docstring with `Docs: <site>/<page>.html.md`: the site serves that page."
+    import ast
+    doc_url = tomllib.loads((ROOT / 'pyproject.toml').read_text())['project']['urls']['Documentation']
+    links = {}
+    for path in sorted((ROOT / 'linreg2p').glob('*.py')):
+        for url in re.findall(r'Docs: (\S+)', ast.get_docstring(ast.parse(path.read_text())) or ''): links[path.name] = url
+    assert {'models.py', 'core.py', 'figures.py', 'analysis.py'} <= set(links)
+    for name, url in links.items():
+        assert url.startswith(doc_url), (name, url)
+        page = site / url[len(doc_url):]
+        assert page.is_file(), f'{name} links to {url}, which the site does not have'
+        assert page.read_text().startswith('# ') and len(page.read_text()) > 500

@@ -40,10 +40,13 @@ def repo_slug(pyproject=ROOT / 'pyproject.toml'):
     if not m: raise ValueError(f"[project.urls] Repository must be a GitHub URL, got {url!r}")
     return m.group(1)
 
+# the library's machinery: numbered first because the lab imports it, read last because the lab does not need it
+UNDER_THE_HOOD = ('00_core.ipynb', '00_figures.ipynb')
+
 def notebooks(nbs=ROOT / 'nbs'):
-    "The notebooks that become pages, in reading order: index first, then by file name, skipping `_` names."
+    "The notebooks that become pages, in reading order: index first, then by file name with the machinery last, skipping `_` names."
     nbs = sorted(p for p in Path(nbs).glob('*.ipynb') if not p.name.startswith(('_', '.')))
-    return sorted(nbs, key=lambda p: p.name != 'index.ipynb')
+    return sorted(nbs, key=lambda p: (p.name != 'index.ipynb', p.name in UNDER_THE_HOOD))
 
 # ---------------------------------------------------------------- 1. nbdev's processing
 def _filters():
@@ -414,6 +417,19 @@ def front_matter(nb):
     return {}
 
 # ---------------------------------------------------------------- 4. Sphinx
+def markdown_copy(nb, title):
+    "A page as plain Markdown: its prose and the code a reader sees, without outputs (for tools that read docs as text)."
+    parts = [f'# {title}']
+    for cell in nb['cells']:
+        src = _src(cell).strip()
+        if not src or re.match(r'^---\n', src): continue
+        if cell['cell_type'] == 'markdown': parts.append(src); continue
+        opts, code = _directives(src)
+        if cell['cell_type'] != 'code' or opts.keys() & {'hide', 'exporti', 'default_exp'} or not code: continue
+        docs = [''.join(o['data']['text/markdown']) for o in cell.get('outputs', []) if 'text/markdown' in o.get('data', {})]
+        parts.extend(docs if code.startswith('show_doc(') or 'export' in opts else ['```python\n' + code + '\n```'])
+    return '\n\n'.join(parts) + '\n'
+
 def build(out=ROOT / '_docs', nbs=ROOT / 'nbs', quiet=True):
     "Build the site from the notebooks in `nbs` into `out`; returns its path. Raises SystemExit when Sphinx reports a warning or an error."
     t0 = time.time()
@@ -468,6 +484,8 @@ def build(out=ROOT / '_docs', nbs=ROOT / 'nbs', quiet=True):
             where = ', '.join(f'{page}.ipynb is {nb_path.relative_to(nbs_dir.parent) if nbs_dir.parent in nb_path.parents else nb_path}'
                               for nb_path, _, _, page in processed)
             raise SystemExit(f'Sphinx failed (exit {rc}): see the warnings above ({where})')
+        for _, nb, fm, page in processed: # the Markdown twin nbdev's module docstrings link to (`Docs: …/page.html.md`)
+            (html / f'{page}.html.md').write_text(markdown_copy(nb, fm.get('title', page)))
         if out.exists(): shutil.rmtree(out)
         shutil.copytree(html, out)
     print(f'built {out} from {len(nbs)} notebooks in {time.time() - t0:.1f} s '
