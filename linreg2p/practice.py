@@ -55,6 +55,7 @@ def check_number(answer, # the learner's answer
                  done:str='', # what to say when the answer is right
                 ) -> Feedback:
     "Compare a numeric answer with `right` within `rel`; a known wrong value gets its own hint."
+    if answer is None: return Feedback(False, "Replace None with your answer, then run the cell again.")
     v = as_number(answer)
     if v is None: return Feedback(False, f"Give your answer as a number (got {answer!r}).")
     close = lambda target: math.isclose(v, target, rel_tol=rel, abs_tol=1e-12)
@@ -69,6 +70,7 @@ def check_yes_no(answer, # the learner's answer
                  done:str='', # what to say when it is right
                 ) -> Feedback:
     "Compare a yes/no answer with `right`."
+    if answer is None: return Feedback(False, "Replace None with 'yes' or 'no', then run the cell again.")
     v = as_yes_no(answer)
     if v is None: return Feedback(False, f"Answer yes or no (True or False), got {answer!r}.")
     return Feedback(True, done) if v == right else Feedback(False, hint)
