@@ -18,30 +18,30 @@ __all__ = ['check_finite', 'check_positive', 'check_nonnegative', 'check_count',
            'check_lrs', 'History', 'check_runs', 'numpy_mse', 'numpy_descent', 'Moments', 'LossSurface', 'curvature',
            'stability_bound', 'stability_message', 'warn_if_unstable', 'check_surface', 'Recorder']
 
-# %% ../nbs/00_core.ipynb #8d68f3b1
+# %% ../nbs/00_core.ipynb #3bf99e6a
+def _number(name, value, ok=lambda v: True, want='a finite number'):
+    "`value` as a float if it is a finite real number (not a bool) for which `ok` holds, else a `ValueError`."
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or not ok(value):
+        raise ValueError(f"{name} must be {want}, got {value!r}")
+    return float(value)
+
 def check_finite(name:str, # the argument's name, for the error message
                  value, # the value to check
                 ) -> float:
     "`value` as a float if it is a finite real number (not a bool), else a `ValueError` naming `name`."
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+    return _number(name, value)
 
 def check_positive(name:str, # the argument's name, for the error message
                    value, # the value to check
                   ) -> float:
     "`value` as a float if it is a finite number > 0, else a `ValueError` naming `name`."
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+    return _number(name, value, lambda v: v > 0, 'a finite number > 0')
 
 def check_nonnegative(name:str, # the argument's name, for the error message
                       value, # the value to check
                      ) -> float:
     "`value` as a float if it is a finite number >= 0, else a `ValueError` naming `name`."
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return _number(name, value, lambda v: v >= 0, 'a finite number >= 0')
 
 def check_count(name:str, # the argument's name, for the error message
                 value, # the value to check

@@ -11,6 +11,21 @@ import pytest
 nbformat = pytest.importorskip('nbformat')
 nbclient = pytest.importorskip('nbclient')
 
+# the course's training loop: it records every state into the surface and draws it every third step
+COURSE_LOOP = """def {name}(iter):
+    for epoch in range(iter):
+        Yhat = forward(X)
+        loss = criterion(Yhat, Y)
+        get_surface.set_para_loss(w.data.tolist(), b.data.tolist(), loss.tolist())
+        if epoch % 3 == 0:
+            get_surface.plot_ps()
+        {losses}.append(loss.item())
+        loss.backward()
+        w.data = w.data - lr * w.grad.data
+        b.data = b.data - lr * b.grad.data
+        w.grad.data.zero_()
+        b.grad.data.zero_()"""
+
 # the course's notebook, cell by cell, with the number of pictures each cell shows in the course
 COURSE = [
     ("import numpy as np\nimport matplotlib.pyplot as plt\nimport torch\n"
@@ -21,19 +36,7 @@ COURSE = [
     ("def forward(x):\n    return w * x + b\n\ndef criterion(yhat, y):\n    return torch.mean((yhat - y) ** 2)", 0),
     ("get_surface = plot_error_surfaces(15, 15, X, Y, 30)", 2), # the surface in 3-D and as a contour
     ("w = torch.tensor(-15.0, requires_grad=True)\nb = torch.tensor(-10.0, requires_grad=True)\nlr = 0.1\nLOSS = []", 0),
-    ("""def train_model(iter):
-    for epoch in range(iter):
-        Yhat = forward(X)
-        loss = criterion(Yhat, Y)
-        get_surface.set_para_loss(w.data.tolist(), b.data.tolist(), loss.tolist())
-        if epoch % 3 == 0:
-            get_surface.plot_ps()
-        LOSS.append(loss.item())
-        loss.backward()
-        w.data = w.data - lr * w.grad.data
-        b.data = b.data - lr * b.grad.data
-        w.grad.data.zero_()
-        b.grad.data.zero_()""", 0),
+    (COURSE_LOOP.format(name='train_model', losses='LOSS'), 0),
     ("train_model(15)", 5), # plot_ps at epochs 0, 3, 6, 9, 12
     # the course's final_plot draws the 3-D and the contour trajectory as two figures; ours shows both in one,
     # then the course's own loss curve
@@ -41,20 +44,7 @@ COURSE = [
     ("w = torch.tensor(-15.0, requires_grad=True)\nb = torch.tensor(-10.0, requires_grad=True)\nlr = 0.2\nLOSS2 = []", 0),
     # the practice solution; it reuses the same surface, as the course does. The course appended loss tensors
     # (its bug: the comparison plot then fails); `.item()` here, so the course's last picture can be drawn
-    ("""def my_train_model(iter):
-    for epoch in range(iter):
-        Yhat = forward(X)
-        loss = criterion(Yhat, Y)
-        get_surface.set_para_loss(w.data.tolist(), b.data.tolist(), loss.tolist())
-        if epoch % 3 == 0:
-            get_surface.plot_ps()
-        LOSS2.append(loss.item())
-        loss.backward()
-        w.data = w.data - lr * w.grad.data
-        b.data = b.data - lr * b.grad.data
-        w.grad.data.zero_()
-        b.grad.data.zero_()
-my_train_model(15)""", 5),
+    (COURSE_LOOP.format(name='my_train_model', losses='LOSS2') + '\nmy_train_model(15)', 5),
     ("plt.plot(LOSS, label='LOSS')\nplt.plot(LOSS2, label='LOSS2')\nplt.tight_layout()\nplt.xlabel('Epoch/Iterations')\n"
      "plt.ylabel('Cost')\nplt.legend()", 1),
 ]
