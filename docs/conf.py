@@ -1,6 +1,6 @@
 # Sphinx configuration of the linreg2p site. Build it with `python tools/build_docs.py`, which writes the
 # pages next to this file in a temporary folder (with `_site.json`) and runs Sphinx there.
-import json
+import json, sys
 from pathlib import Path
 
 _site = json.loads((Path(__file__).parent / '_site.json').read_text())
@@ -8,7 +8,9 @@ _site = json.loads((Path(__file__).parent / '_site.json').read_text())
 project = 'linreg2p'
 author = 'linreg2p maintainers'
 copyright = '2026, linreg2p maintainers'
-extensions = ['myst_nb', 'sphinx.ext.githubpages'] # githubpages: .nojekyll, so GitHub serves _static
+sys.path.insert(0, str(Path(__file__).parent / '_ext'))
+# githubpages: .nojekyll, so GitHub serves _static; a11y: alt text for figures, valid lists in signatures
+extensions = ['myst_nb', 'sphinx.ext.githubpages', 'a11y']
 root_doc = 'index'
 exclude_patterns = ['_build', 'notebooks', '**.ipynb_checkpoints']
 

@@ -3,7 +3,11 @@
 Debian's Chromium is driven through Playwright (`executable_path=shutil.which("chromium")`); the site is
 served from 127.0.0.1 and every request a page makes is recorded: anything that is not the local server
 fails the tests (and is aborted, so nothing leaves the machine). In CI (CI=true) a missing chromium is a
-failure; elsewhere the browser tests skip with the reason."""
+failure; elsewhere the browser tests skip with the reason.
+
+Accessibility: axe-core (shipped by the `axe-playwright-python` package) checks every page in the theme's light
+and dark colours, and no serious or critical violation is allowed; every image has an alt text that is not a
+file name."""
 import base64, functools, hashlib, html as html_module, http.server, json, os, re, shutil, subprocess, sys, threading, time, tomllib
 from pathlib import Path
 from urllib.parse import urlparse
@@ -120,6 +124,7 @@ def visits(site, server, browser):
         res[html.stem] = dict(
             requests=v.requests, external=v.external, failed=v.failed, errors=v.errors,
             images=page.evaluate("() => Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])"),
+            alts=page.evaluate("() => Array.from(document.images).map(i => [i.getAttribute('src'), i.getAttribute('alt')])"),
             cell_inputs=page.evaluate("() => Array.from(document.querySelectorAll('div.cell_input')).map(e => e.innerText)"),
             text=page.evaluate("() => (document.querySelector('article') || document.body).innerText"),
             links=page.evaluate("() => Array.from(document.querySelectorAll('article a')).map(a => [a.innerText.trim(), a.getAttribute('href'), a.className])"),
@@ -304,7 +309,8 @@ def test_math_rendered_offline(browser, server):
     assert not v.errors and not v.failed and not v.external
 
 def test_build_fails_on_a_warning(tmp_path):
-    "A broken cross-reference is a Sphinx warning, and a warning fails the build without touching the output folder."
+    """A broken cross-reference is a Sphinx warning, and a warning fails the build without touching the output folder;
+    so does a figure for which no alt text can be found (no metadata, no comment, no prose before it)."""
     nbs = tmp_path / 'nbs'; nbs.mkdir()
     shutil.copy(ROOT / 'nbs' / 'index.ipynb', nbs)
     broken = {'cells': [{'cell_type': 'markdown', 'id': 'title', 'metadata': {}, 'source': '# Broken\n> a page with a broken link'},
@@ -312,11 +318,14 @@ def test_build_fails_on_a_warning(tmp_path):
               'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
               'nbformat': 4, 'nbformat_minor': 5}
     (nbs / '01_broken.ipynb').write_text(json.dumps(broken))
+    mute = _notebook([_md_cell('# Mute'), _png_cell('plt.plot([1, 2])', _png((200, 0, 0)))]) # no subtitle, no prose
+    (nbs / '02_mute.ipynb').write_text(json.dumps(mute))
     out = tmp_path / 'site'
     res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--nbs', str(nbs), '--out', str(out)],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode != 0
     assert 'no-such-page' in res.stdout + res.stderr
+    assert 'no alt text' in res.stdout + res.stderr
     assert not out.exists()
 
 # ------------------------------------------------------------------ the explorer (gradient descent in the page)
@@ -634,3 +643,155 @@ def test_module_docstrings_link_to_pages_the_site_has(site):
         page = site / url[len(doc_url):]
         assert page.is_file(), f'{name} links to {url}, which the site does not have'
         assert page.read_text().startswith('# ') and len(page.read_text()) > 500
+
+# ------------------------------------------------------------------ accessibility
+A11Y_IMPACTS = ('serious', 'critical')
+THEMES = ('light', 'dark')
+BACKGROUND = {'light': 'rgb(255, 255, 255)', 'dark': 'rgb(18, 18, 18)'} # sphinx-book-theme's page background
+
+def axe_violations(page):
+    "Serious and critical axe-core violations on `page` as it is shown: one (rule, impact, target, why) row per element."
+    from axe_playwright_python.sync_playwright import Axe
+    res = Axe().run(page).response
+    return [(v['id'], v['impact'], ' '.join(map(str, n['target'])), ' '.join(n.get('failureSummary', '').split())[:240])
+            for v in res['violations'] if v['impact'] in A11Y_IMPACTS for n in v['nodes']]
+
+def _themed_visit(browser, server, path, theme):
+    "A page opened in `theme` the way a returning reader gets it: the theme switcher's choice is in localStorage before the page loads."
+    v = Visit(browser, server)
+    v.ctx.add_init_script(f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');")
+    page = v.goto(path)
+    assert page.evaluate('document.documentElement.dataset.theme') == theme
+    assert page.evaluate('getComputedStyle(document.body).backgroundColor') == BACKGROUND[theme], (path, theme)
+    return v, page
+
+@pytest.fixture(scope='session')
+def axe_report(site, server, browser):
+    """{(page, theme): violations} for every page of the site in both themes, and the search page with results
+    (their words highlighted). Collapsed code is opened first."""
+    pages = sorted(p.name for p in site.glob('*.html')) + ['search.html?q=learning+rate']
+    report, t = {}, time.time()
+    for theme in THEMES:
+        for path in pages:
+            v, page = _themed_visit(browser, server, path, theme)
+            if '?q=' in path: page.wait_for_function("() => /finished/.test(document.querySelector('#search-results .search-summary')?.innerText || '')", timeout=60000)
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            report[(path, theme)] = axe_violations(page)
+            v.close()
+    print(f'axe-core over {len(pages)} pages x {len(THEMES)} themes in {time.time() - t:.1f} s')
+    return report
+
+def test_no_serious_or_critical_accessibility_violation(axe_report):
+    assert len(axe_report) >= 2 * (len(_notebooks()) + 3)
+    bad = [(path, theme, *row) for (path, theme), rows in axe_report.items() for row in rows]
+    assert not bad, f'{len(bad)} serious/critical axe-core violations:\n' + '\n'.join(' | '.join(r) for r in bad[:40])
+
+def test_axe_check_catches_violations(browser, server):
+    "The check above is not vacuous: a page with a picture without alt text, low-contrast text, a definition list without terms and an unlabelled slider fails it, in both themes."
+    body = ('<p style="color:#999;background:#aaa">faint text</p><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+            '<dl><dd>a parameter</dd></dl><input type="range" min="0" max="9">')
+    for theme in THEMES:
+        v = Visit(browser, server)
+        v.page.route(server + 'probe.html', lambda r: r.fulfill(content_type='text/html', body=f'<html lang="en"><title>probe</title><body>{body}</body></html>'))
+        rules = {rule for rule, *_ in axe_violations(v.goto('probe.html'))}
+        v.close()
+        assert {'color-contrast', 'image-alt', 'definition-list', 'label'} <= rules, (theme, rules)
+
+_FILE_NAME = re.compile(r'[\w./-]+\.(png|jpe?g|gif|svg|webp)', re.I)
+
+def test_every_image_has_alt_text(visits):
+    "Every <img> on every page has an alt that says something: not empty, not its file name."
+    n = 0
+    for name, v in visits.items():
+        for src, alt in v['alts']:
+            assert alt and alt.strip(), (name, src)
+            assert not _FILE_NAME.fullmatch(alt.strip()) and Path(src or '').name not in alt, (name, src, alt)
+            n += 1
+    assert n > len(_notebooks())
+
+def test_figure_alt_text_comes_from_the_notebook(visits):
+    "A figure without an alt of its own is described by the prose that introduces it: the lab's loss surface by the docstring of the function its cell calls."
+    alts = dict(visits['models']['alts'])
+    fig_alts = [a for s, a in alts.items() if '_images/' in s]
+    assert any(a.startswith('Scatter the training points') for a in fig_alts), fig_alts # plot_data's docstring, without "returns the axes"
+    assert not any('returns the' in a for a in fig_alts)
+    assert not any(a.startswith('Fixed:') for a in fig_alts) # asides are skipped
+    player = [a for s, a in visits['animation']['alts'] if (s or '').startswith('data:')]
+    assert player and all('save_gif' not in a and 'GIF' not in a for a in player), player # not the docstring of a function its cell does not call
+
+# ---- alt text and labels in the build: the derivation itself (docs/_ext/a11y.py) and a site built from fixture notebooks
+def _a11y():
+    sys.path.insert(0, str(ROOT / 'docs' / '_ext'))
+    try:
+        import a11y
+        return a11y
+    finally: sys.path.remove(str(ROOT / 'docs' / '_ext'))
+
+def test_alt_text_helpers():
+    a = _a11y()
+    assert a.leading_comment('#| echo: false\n# the bowl from above\n# with the path\nplot(x)  # not this') == 'the bowl from above with the path'
+    assert a.leading_comment('plot(x) # a trailing comment is about the code') == ''
+    long = 'First sentence about the figure. ' + 'Second sentence, which is long. ' * 10
+    assert a.shorten(long, 60) == 'First sentence about the figure.'
+    assert a.shorten('short text', 60) == 'short text'
+    cut = a.shorten('word ' * 100, 40)
+    assert cut.endswith('…') and len(cut) <= 41
+    assert a.shorten('Loss at lr 0.1 is 0.110. Then it falls.', 30) == 'Loss at lr 0.1 is 0.110.' # decimals are not sentence ends
+    html, unnamed = a.label_controls('<img id="f" src="data:x"><img alt="kept" src="y.png"><input type="range" class="anim-slider" name="points">'
+                                     '<input type="radio" id="r1"><label for="r1">Once</label><input type="text">', 'The path')
+    assert '<img alt="The path" id="f"' in html and '<img alt="kept"' in html and html.count('alt=') == 2
+    assert 'aria-label="Animation frame"' in html and html.count('aria-label') == 1 # the labelled radio button is left alone
+    assert unnamed == ['<input type="text">'] # reported, so the build warns
+    assert a._is_file_name('_images/3f2a.png', '_images/3f2a.png') and a._is_file_name('', 'x.png') and not a._is_file_name('The loss surface', 'x.png')
+
+def _md_cell(src): return {'cell_type': 'markdown', 'id': f'md{abs(hash(src)) % 10**8}', 'metadata': {}, 'source': src}
+
+def _png(rgb):
+    import io
+    from PIL import Image
+    buf = io.BytesIO(); Image.new('RGB', (40, 30), rgb).save(buf, format='png')
+    return buf.getvalue()
+
+def _png_cell(src, *pngs, alts=()):
+    outs = []
+    for i, png in enumerate(pngs):
+        meta = {'image/png': {'alt': alts[i]}} if i < len(alts) and alts[i] else {}
+        outs.append({'output_type': 'display_data', 'metadata': meta,
+                     'data': {'image/png': base64.b64encode(png).decode(), 'text/plain': '<Figure size 432x288 with 2 Axes>'}})
+    return {'cell_type': 'code', 'id': f'code{abs(hash(src)) % 10**8}', 'metadata': {}, 'execution_count': None, 'source': src, 'outputs': outs}
+
+def _notebook(cells):
+    return {'cells': cells, 'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
+            'nbformat': 4, 'nbformat_minor': 5}
+
+def test_alt_text_in_a_built_site(tmp_path):
+    """Build a site from fixture notebooks: a copy of the lab whose first figure carries an `alt` in its output
+    metadata (as the library's display code writes it), and a notebook exercising each fallback."""
+    nbs = tmp_path / 'nbs'; nbs.mkdir()
+    shutil.copy(ROOT / 'nbs' / 'index.ipynb', nbs)
+    lab = json.loads((ROOT / 'nbs' / '00_models.ipynb').read_text())
+    first = next(o for c in lab['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []) if 'image/png' in o.get('data', {}))
+    first.setdefault('metadata', {})['image/png'] = {'alt': 'Sixty noisy points scattered about the line y = x - 1.', 'width': 400}
+    (nbs / '00_models.ipynb').write_text(json.dumps(lab))
+    figs = _notebook([
+        _md_cell('# Figures\n> fixture'),
+        _md_cell('The loss bowl seen from above.\n\n**Fixed: an aside.** It is not about the picture.'),
+        _png_cell('plot_bowl()', _png((10, 20, 30))),
+        _png_cell('# the path of a run on the contour\nplot_path()', _png((40, 50, 60))),
+        _md_cell('Three snapshots of the run.'),
+        _png_cell('for k in range(3): show(k)', _png((1, 2, 3)), _png((4, 5, 6)), _png((7, 8, 9)), alts=('', 'The middle snapshot.', '')),
+    ])
+    (nbs / '01_figs.ipynb').write_text(json.dumps(figs))
+    out = tmp_path / 'site'
+    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--nbs', str(nbs), '--out', str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    def alts(page):
+        html = (out / page).read_text()
+        return [re.search(r'alt="([^"]*)"', t).group(1) for t in re.findall(r'<img\b[^>]*src="_images/[^"]*"[^>]*>', html)]
+    lab_alts = alts('models.html')
+    assert lab_alts[0] == 'Sixty noisy points scattered about the line y = x - 1.' # (a) the output's metadata wins
+    assert len(lab_alts) == len(_shown_pngs(lab)) and all(lab_alts)
+    assert alts('figs.html') == ['The loss bowl seen from above.', # (c) prose before it, the aside skipped
+                                 'the path of a run on the contour', # (b) the cell's comment
+                                 'Three snapshots of the run. (picture 1 of 3)', 'The middle snapshot.', 'Three snapshots of the run. (picture 3 of 3)']
