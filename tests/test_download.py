@@ -1,0 +1,152 @@
+"""The download door: a learner who downloads a notebook (or opens it in Colab) has the library's wheel, its runtime
+dependencies and a notebook runner, nothing else. Each of the notebooks 00-05, copied out of the repository, must run
+top to bottom there without a single error output.
+
+Once per session: build the wheel from the working tree, make a fresh virtual environment (no system site-packages)
+with the pinned CPU build of torch, the wheel, and only what a notebook runner needs (nbclient, ipykernel; ipywidgets
+for the sliders of 05), then execute every notebook in it with nbclient, each cell under a time limit.
+
+torch==2.13.0+cpu comes from pip's own configuration first (a mirror or local wheels), else from PyTorch's CPU index.
+If neither works the tests skip with the reason, except in CI (CI=true), where they fail."""
+import json, os, shutil, subprocess, sys, textwrap, time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import pytest
+from conftest import ROOT
+
+TORCH = 'torch==2.13.0+cpu' # the README's pin, CPU build: a plain `torch` would pull a multi-GB CUDA build
+TORCH_CPU_INDEX = 'https://download.pytorch.org/whl/cpu'
+RUNNER_PACKAGES = ['nbclient', 'ipykernel', 'ipywidgets>=8'] # a notebook runner; ipywidgets for 05's sliders
+NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('0[0-5]*_*.ipynb'))
+CELL_TIMEOUT = 300 # seconds per cell
+
+RUNNER = textwrap.dedent('''
+    "Execute the notebook at argv[1] as Jupyter's Run All does (cells after an error still run); print its error outputs as JSON."
+    import json, sys, time
+    from pathlib import Path
+    import nbformat
+    from nbclient import NotebookClient
+    path, timeout = Path(sys.argv[1]), int(sys.argv[2])
+    nb = nbformat.read(path, as_version=4)
+    t, fatal = time.time(), None
+    try: NotebookClient(nb, timeout=timeout, kernel_name='python3', allow_errors=True,
+                        resources={'metadata': {'path': str(path.parent)}}).execute()
+    except Exception as e: fatal = f'{type(e).__name__}: {e}'[:2000] # a cell over its time limit, a dead kernel
+    errors = [{'cell': i, 'ename': o['ename'], 'evalue': o['evalue'][:300], 'source': c.source}
+              for i, c in enumerate(nb.cells) if c.cell_type == 'code'
+              for o in c.get('outputs', []) if o.get('output_type') == 'error']
+    nbformat.write(nb, path) # the executed copy, for a look when a test fails
+    print(json.dumps({'seconds': round(time.time() - t, 1), 'cells': sum(c.cell_type == 'code' for c in nb.cells),
+                      'errors': errors, 'fatal': fatal}))
+''')
+
+def _run(cmd, **kw):
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+
+def _tail(res, n=1500): return (res.stdout[-n:] + '\n' + res.stderr[-n:]).strip()
+
+def _learner_env(venv, home):
+    "The environment of a learner's machine: the venv first on PATH, nothing of this test session's Python, Jupyter or matplotlib settings."
+    drop = ('PYTHON', 'VIRTUAL_ENV', 'JUPYTER', 'IPYTHON', 'MPL', 'CONDA')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k != 'IN_TEST'}
+    env.update(PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(venv),
+               JUPYTER_DATA_DIR=str(home / 'jupyter'), JUPYTER_CONFIG_DIR=str(home / 'jupyter-config'),
+               IPYTHONDIR=str(home / 'ipython'), PIP_DISABLE_PIP_VERSION_CHECK='1')
+    return env
+
+def _install_torch(py, env):
+    "Install the pinned CPU torch into the venv; None when done, else why it could not be."
+    why = []
+    for extra in ([], ['--index-url', TORCH_CPU_INDEX]):
+        res = _run([py, '-m', 'pip', 'install', '-q', TORCH, *extra], env=env, timeout=1800)
+        if res.returncode == 0: return None
+        msg = [l for l in res.stderr.splitlines() if l.startswith('ERROR')] or res.stderr.strip().splitlines()[-1:] or [f'exit {res.returncode}']
+        why.append(f"pip install {' '.join([TORCH, *extra])}: {msg[0]}")
+    return '; '.join(why)
+
+@pytest.fixture(scope='module')
+def learner(tmp_path_factory):
+    "A fresh venv with the wheel, torch and a notebook runner, and a folder outside the repository holding copies of the notebooks."
+    root = tmp_path_factory.mktemp('download')
+    times, t = {}, time.time()
+    # the wheel, built from a copy of what goes into it (a build inside the repository would leave build/ and *.egg-info
+    # there), while the venv gets torch
+    src = root / 'src'
+    src.mkdir()
+    for name in ('pyproject.toml', 'README.md', 'LICENSE'): shutil.copy2(ROOT / name, src)
+    shutil.copytree(ROOT / 'linreg2p', src / 'linreg2p', ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+    build = subprocess.Popen([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '-w', str(root / 'dist'), str(src)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    venv, home = root / 'venv', root / 'home'
+    res = _run([sys.executable, '-m', 'venv', venv], timeout=300) # no --system-site-packages: nothing from this session leaks in
+    assert res.returncode == 0, _tail(res)
+    py, env = venv / 'bin' / 'python', _learner_env(venv, home)
+    times['venv'] = time.time() - t; t = time.time()
+    why = _install_torch(py, env)
+    if why:
+        build.kill(); build.communicate()
+        if os.environ.get('CI') == 'true': pytest.fail(f'the pinned torch could not be installed in CI: {why}')
+        pytest.skip(f'the pinned torch could not be installed here: {why}')
+    times['torch'] = time.time() - t; t = time.time()
+    out, err = build.communicate(timeout=600)
+    assert build.returncode == 0, f'building the wheel failed:\n{out[-1500:]}\n{err[-1500:]}'
+    wheel, = (root / 'dist').glob('linreg2p-*.whl')
+    res = _run([py, '-m', 'pip', 'install', '-q', wheel, *RUNNER_PACKAGES], env=env, timeout=1800)
+    assert res.returncode == 0, f'installing the wheel and the notebook runner failed:\n{_tail(res)}'
+    times['wheel + runner'] = time.time() - t
+
+    nbs = root / 'learner' # a folder of the learner's, far from the repository
+    nbs.mkdir()
+    for name in NOTEBOOKS: shutil.copy2(ROOT / 'nbs' / name, nbs / name)
+    (root / 'run_notebook.py').write_text(RUNNER)
+    print('download env: ' + ', '.join(f'{k} {v:.0f} s' for k, v in times.items()))
+    # the venv (about 1 GB) stays in pytest's temporary folder, which keeps the last three sessions: deleting it here
+    # took longer than making it
+    return dict(py=py, env=env, nbs=nbs, runner=root / 'run_notebook.py', wheel=wheel, venv=venv)
+
+def test_the_notebooks_to_run():
+    assert NOTEBOOKS[:1] == ['00_models.ipynb'] and '05_animation.ipynb' in NOTEBOOKS, NOTEBOOKS
+
+def test_learner_env_holds_only_the_wheel_and_a_runner(learner):
+    "The premise: linreg2p comes from the wheel, torch is the pinned build, and no developer tool is there."
+    code = textwrap.dedent('''
+        import importlib.util, json, sys, linreg2p, torch
+        print(json.dumps({'linreg2p': linreg2p.__file__, 'torch': torch.__version__, 'prefix': sys.prefix,
+                          'dev': [m for m in ('fastcore', 'nbdev', 'pytest', 'hypothesis') if importlib.util.find_spec(m)]}))''')
+    res = _run([learner['py'], '-c', code], env=learner['env'], cwd=learner['nbs'], timeout=300)
+    assert res.returncode == 0, _tail(res)
+    info = json.loads(res.stdout)
+    assert Path(info['linreg2p']).is_relative_to(learner['venv']) and not Path(info['linreg2p']).is_relative_to(ROOT), info
+    assert info['torch'].startswith('2.13.0'), info
+    assert info['dev'] == [], f'developer packages in the learner environment: {info["dev"]}'
+
+def _describe(err):
+    first = next((l for l in err['source'].splitlines() if l.strip() and not l.lstrip().startswith('#|')), '')
+    hidden = ' (hidden on the site)' if any(l.strip() in ('#| hide', '#|hide') for l in err['source'].splitlines()) else ''
+    return f"cell {err['cell']}{hidden}: {err['ename']}: {err['evalue']}  <- {first.strip()[:90]}"
+
+@pytest.fixture(scope='module')
+def runs(learner):
+    "Every notebook executed in the learner's environment, a few at a time: {name: result or the runner's failure}."
+    def run(name):
+        res = _run([learner['py'], learner['runner'], learner['nbs'] / name, CELL_TIMEOUT], env=learner['env'],
+                   cwd=learner['nbs'], timeout=CELL_TIMEOUT * 10)
+        if res.returncode: return {'runner failed': _tail(res)}
+        return json.loads(res.stdout.strip().splitlines()[-1])
+    t = time.time()
+    with ThreadPoolExecutor(max_workers=max(1, min(3, os.cpu_count() or 1, len(NOTEBOOKS)))) as pool:
+        out = dict(zip(NOTEBOOKS, pool.map(run, NOTEBOOKS)))
+    print(f'{len(NOTEBOOKS)} notebooks executed in {time.time() - t:.0f} s: ' +
+          ', '.join(f"{n} {r.get('seconds', '?')} s" for n, r in out.items()))
+    return out
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_notebook_runs_outside_the_repository(runs, learner, name):
+    "Run All in the learner's environment: no error output in any cell."
+    out = runs[name]
+    if 'runner failed' in out: pytest.fail(f"{name}: the notebook runner failed:\n{out['runner failed']}", pytrace=False)
+    if out['fatal']: pytest.fail(f"{name} stopped: {out['fatal']}", pytrace=False)
+    if out['errors']:
+        pytest.fail(f"{name}: {len(out['errors'])} of {out['cells']} code cells fail in a fresh environment (wheel + torch + "
+                    f"notebook runner); executed copy: {learner['nbs'] / name}\n" + '\n'.join(_describe(e) for e in out['errors']),
+                    pytrace=False)
