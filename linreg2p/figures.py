@@ -35,7 +35,7 @@ def run_style(i:int, # index of the run in its picture
     "Colour and marker of the `i`-th run in a picture: the first run is always vermillion with circles."
     return RUN_COLOURS[i % len(RUN_COLOURS)], RUN_MARKERS[i % len(RUN_MARKERS)]
 
-# %% ../nbs/00_figures.ipynb #d5bf0bbd
+# %% ../nbs/00_figures.ipynb #30e5a08d
 _FILE_BACKENDS = ('agg', 'pdf', 'ps', 'svg', 'pgf', 'cairo', 'template') # backends that only write files
 
 def _inline_session():
@@ -56,7 +56,8 @@ def alt_text(fig:Figure, # a drawn figure
     for ax in fig.axes:
         labels = [ax.get_xlabel(), ax.get_ylabel()] + ([ax.get_zlabel()] if hasattr(ax, 'get_zlabel') else [])
         what = ax.get_title() or 'plot'
-        if all(labels[:2]): what += f' ({labels[1]} against {labels[0]}' + (f', {labels[2]} up' if len(labels) > 2 and labels[2] else '') + ')'
+        if all(labels[:2]): what += f', {labels[1]} against {labels[0]}' + (f' with {labels[2]} up' if len(labels) > 2 and labels[2] else '')
+        if (legend := ax.get_legend()) is not None: what += ': ' + ', '.join(t.get_text() for t in legend.get_texts())
         parts.append(what)
     sup = fig.get_suptitle() + ': ' if fig.get_suptitle() else ''
     return sup + ('; '.join(parts) if parts else 'empty figure')

@@ -190,7 +190,7 @@ def check_pick_from(answer, # the lr that validation picks when every run starts
 
 def check_training_pick(answer, # the lr that the training loss alone would pick, from the default start
                        ) -> Feedback:
-    "Validation, exercise 2: the learning rate with the lowest *training* loss, from the default start."
+    "Validation, exercise 2: the learning rate with the lowest training loss, from the default start."
     sel = _selection(-15.0, -10.0)
     train_pick = min(sel.train_loss, key=sel.train_loss.get)
     wrong = {} if sel.best_lr == train_pick else {sel.best_lr: "That is validation's choice: look at the training losses (train_loss) instead."}

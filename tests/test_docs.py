@@ -713,7 +713,9 @@ def test_figure_alt_text_comes_from_the_notebook(visits):
     "A figure without an alt of its own is described by the prose that introduces it: the lab's loss surface by the docstring of the function its cell calls."
     alts = dict(visits['models']['alts'])
     fig_alts = [a for s, a in alts.items() if '_images/' in s]
-    assert any(a.startswith('Scatter the training points') for a in fig_alts), fig_alts # plot_data's docstring, without "returns the axes"
+    # the library writes each figure's alt from its titles, axes and legend (linreg2p.figures.alt_text)
+    assert any(a.startswith('The data, y against x: y: noisy targets, f: true line') for a in fig_alts), fig_alts
+    assert any(a.startswith('Data space, step 3, y against x') and 'Parameter space, step 3' in a for a in fig_alts), fig_alts
     assert not any('returns the' in a for a in fig_alts)
     assert not any(a.startswith('Fixed:') for a in fig_alts) # asides are skipped
     player = [a for s, a in visits['animation']['alts'] if (s or '').startswith('data:')]
