@@ -1,4 +1,4 @@
-"""The line as an `nn.Module`, its loss from `nn.MSELoss`, its updates from any `torch.optim` optimizer: plain SGD, momentum and Adam on one contour, and a trained model saved and loaded with its `state_dict`.
+"""The line as an `nn.Module`, its loss from `nn.MSELoss`, its updates from any `torch.optim` optimizer: plain gradient descent, momentum and Adam on one contour, and a trained model saved and loaded with its `state_dict`.
 
 Docs: https://linreg2p.github.io/linreg2p/pytorch_way.html.md"""
 

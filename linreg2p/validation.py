@@ -1,4 +1,4 @@
-"""Train on data spoiled by a few outliers, score every learning rate on clean held-out points, and keep the model that scores best.
+"""Train at several learning rates on data spoiled by a few outliers, score each trained model on clean held-out points, and see what the winner really depends on: where each run was when training stopped.
 
 Docs: https://linreg2p.github.io/linreg2p/validation.html.md"""
 
@@ -7,18 +7,18 @@ Docs: https://linreg2p.github.io/linreg2p/validation.html.md"""
 # %% ../nbs/04_validation.ipynb #9801f827
 from __future__ import annotations
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from .core import check_count, check_data, check_finite, check_lrs, check_nonnegative
-from .figures import PALETTE, draw_data, draw_line, run_style, shown_figure
-from .models import make_data
+from .core import Moments, check_count, check_data, check_finite, check_lrs, check_nonnegative
+from .figures import PALETTE, draw_data, draw_line, run_style, shown_axes, shown_figure
+from .models import forward, make_data
 from .pytorch_way import LinearRegression, fit
 
 # %% auto #0
-__all__ = ['Split', 'make_split', 'Selection', 'select_lr', 'plot_selection']
+__all__ = ['Split', 'make_split', 'Selection', 'select_lr', 'plot_selection', 'plot_val_curves']
 
 # %% ../nbs/04_validation.ipynb #c43bb7bb
 class Split(NamedTuple):
@@ -58,11 +58,40 @@ class Selection:
     train_loss: dict # lr -> MSE of the trained model on the training split
     val_loss: dict # lr -> MSE of the trained model on the validation split
     best_lr: float # the learning rate with the lowest validation loss
+    val_curves: dict = field(default_factory=dict) # lr -> validation MSE after each epoch, entry 0 at the start
 
     @property
     def model(self) -> LinearRegression:
         "The trained model of the best learning rate."
         return self.models[self.best_lr]
+
+    @property
+    def epochs(self) -> int:
+        "Epochs every run was trained for."
+        return len(next(iter(self.val_curves.values()))) - 1
+
+    @property
+    def start(self) -> tuple[float, float]:
+        "The `(w, b)` every run started from."
+        h = next(iter(self.histories.values()))
+        return h.w[0], h.b[0]
+
+    def best_at(self, epochs:int, # a budget from 0 to `self.epochs`
+               ) -> float:
+        "The learning rate whose run had the lowest validation loss after `epochs` epochs: what `select_lr` picks with that budget."
+        epochs = check_count('epochs', epochs, 0, self.epochs)
+        return _lowest({lr: curve[epochs] for lr, curve in self.val_curves.items()})
+
+def _lowest(val_loss:dict) -> float:
+    "The learning rate with the lowest finite validation loss, the first of equals."
+    finite = {lr: v for lr, v in val_loss.items() if math.isfinite(v)}
+    if not finite: raise ValueError(f"every run's validation loss is infinite or NaN: try smaller learning rates than {list(val_loss)}")
+    return min(finite, key=finite.get)
+
+def _per_epoch(hist, epochs:int) -> list:
+    "`(w, b)` after each epoch, entry 0 the start; a run that ended early stays at its last state."
+    u, last = hist.updates_per_epoch, len(hist) - 1
+    return [(hist.w[min(e * u, last)], hist.b[min(e * u, last)]) for e in range(epochs + 1)]
 
 def select_lr(X_train, # training inputs, shape (N,) or (N, 1)
               Y_train, # training targets
@@ -81,6 +110,7 @@ def select_lr(X_train, # training inputs, shape (N,) or (N, 1)
     X_val, Y_val = check_data(X_val, Y_val, ('X_val', 'Y_val'))
     lrs = check_lrs(lrs, distinct=True)
     if not callable(optimizer): raise ValueError(f"optimizer must be callable like torch.optim.SGD, got {optimizer!r}")
+    epochs = check_count('epochs', epochs, 0)
     loss_fn = nn.MSELoss()
     sel = Selection({}, {}, {}, {}, math.nan)
     for lr in lrs:
@@ -91,9 +121,10 @@ def select_lr(X_train, # training inputs, shape (N,) or (N, 1)
         with torch.no_grad():
             sel.train_loss[lr] = loss_fn(model(X_train.float()), Y_train.float()).item()
             sel.val_loss[lr] = loss_fn(model(X_val.float()), Y_val.float()).item()
-    finite = {lr: v for lr, v in sel.val_loss.items() if math.isfinite(v)}
-    if not finite: raise ValueError(f"every run's validation loss is infinite or NaN: try smaller learning rates than {lrs}")
-    sel.best_lr = min(finite, key=finite.get)
+            as_param = lambda v: torch.tensor(v, dtype=model.w.dtype) # the same arithmetic as the model's own
+            sel.val_curves[lr] = [loss_fn(forward(X_val.float(), as_param(w_), as_param(b_)), Y_val.float()).item()
+                                  for w_, b_ in _per_epoch(sel.histories[lr], epochs)]
+    sel.best_lr = _lowest(sel.val_loss)
     return sel
 
 # %% ../nbs/04_validation.ipynb #4f9ceb60
@@ -114,12 +145,34 @@ def plot_selection(sel:Selection, # the result of `select_lr`
         span = Y.max() - Y.min()
         ax_data.set_ylim(Y.min() - 0.3 * span, Y.max() + 0.1 * span)
         ax_data.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.01, 1)) # beside the axes, off the data
-        ax_data.set_title('Trained lines')
+        ax_data.set_title('Trained lines after {} epochs from ({:g}, {:g})'.format(sel.epochs, *sel.start))
         lrs = list(sel.val_loss)
         ax_loss.plot(lrs, list(sel.train_loss.values()), 'o-', color=PALETTE['data'], label='training loss (with outliers)')
         ax_loss.plot(lrs, list(sel.val_loss.values()), 's-', color=PALETTE['truth'], label='validation loss (clean)')
         ax_loss.axvline(sel.best_lr, color='black', ls=':', lw=1, label=f'chosen lr {sel.best_lr:g}')
         ax_loss.set_xscale('log'); ax_loss.set_yscale('log')
         ax_loss.set_xlabel('learning rate'); ax_loss.set_ylabel('loss after training (MSE)')
-        ax_loss.legend(fontsize='small'); ax_loss.set_title('Loss of each trained model')
+        ax_loss.legend(fontsize='small'); ax_loss.set_title(f'Loss of each trained model: lr {sel.best_lr:g} chosen')
     return fig
+
+# %% ../nbs/04_validation.ipynb #a3b5c7d9
+def plot_val_curves(sel:Selection, # the result of `select_lr`
+                    split:Split, # the data it was trained and validated on
+                    budget:int|None=None, # an epoch to mark: the lowest run there is `select_lr`'s choice with that budget
+                    ax=None, # axes to draw on; a new figure when None
+                   ):
+    "The validation loss of every run after each epoch, and where a run that trains to the end settles; returns the axes."
+    budget = None if budget is None else check_count('budget', budget, 0, sel.epochs)
+    m_val = Moments.of(split.X_val, split.Y_val)
+    settled = float(m_val.loss(*Moments.of(split.X_train, split.Y_train).optimum)) # the training optimum on clean points
+    with shown_axes(ax, (9, 4.5)) as ax:
+        ax.axhline(settled, color='black', ls='--', lw=1, label=f'training optimum, where runs settle: {settled:.2f}')
+        ax.axhline(m_val.floor, color=PALETTE['truth'], ls=':', lw=1.5, label=f'best line for these points: {m_val.floor:.2f}')
+        if budget is not None: ax.axvline(budget, color='0.5', lw=1, label=f'after {budget} epochs lr {sel.best_at(budget):g} is lowest')
+        for i, (lr, curve) in enumerate(sel.val_curves.items()):
+            colour, marker = run_style(i)
+            ax.plot(range(len(curve)), curve, color=colour, marker=marker, ms=3.5, lw=1.2, label=f'lr {lr:g}', zorder=20 - i)
+        ax.set_yscale('log'); ax.set_xlabel('epochs of training'); ax.set_ylabel('validation loss (MSE on the clean points)')
+        ax.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.01, 1))
+        ax.set_title('Validation loss during training, from ({:g}, {:g})'.format(*sel.start))
+    return ax

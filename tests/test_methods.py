@@ -9,7 +9,8 @@ import torch
 from linreg2p.models import History, Moments, make_data, plot_error_surfaces, train_model
 from linreg2p.minibatch import EpochHistory, LineDataset, compare_runs, make_loader, plot_paths, train_minibatch
 from linreg2p.pytorch_way import LinearRegression, fit
-from linreg2p.validation import make_split, select_lr, plot_selection
+from linreg2p.core import numpy_mse
+from linreg2p.validation import make_split, select_lr, plot_selection, plot_val_curves
 
 
 @pytest.fixture(scope='module')
@@ -176,6 +177,18 @@ def test_fit_with_minibatches_equals_train_minibatch(data):
     np.testing.assert_allclose(path(h), path(train_minibatch(X, Y, lr=0.05, epochs=3, batch_size=5, seed=2)), atol=1e-5)
 
 
+def test_optim_sgd_fed_one_point_per_update_is_stochastic_descent(data):
+    "optim.SGD is only the update rule: fed batches of one point it follows stochastic descent in the loader's order."
+    X, _, Y, x, y = data
+    model = LinearRegression(dtype=torch.float64)
+    h = fit(model, torch.optim.SGD(model.parameters(), lr=0.05), x, y, epochs=2, batch_size=1, seed=4)
+    assert len(h) == 121 and h.updates_per_epoch == 60
+    ref = numpy_minibatch(x, y, -15.0, -10.0, 0.05, visit_order(60, 1, 2, seed=4))
+    np.testing.assert_allclose(path(h), ref, rtol=0, atol=1e-10)
+    full = numpy_minibatch(x, y, -15.0, -10.0, 0.05, [np.arange(60)] * 120)
+    assert np.abs(path(h) - full).max() > 0.1 # and that is not full-batch descent
+
+
 def test_state_dict_round_trip(tmp_path, data):
     X, _, Y, _, _ = data
     model = LinearRegression()
@@ -259,6 +272,89 @@ def test_select_lr_skips_runs_that_blow_up():
     assert sel.best_lr == 0.01
     for bad in ([], [0.1, 0.1], [0.1, -1]):
         with pytest.raises(ValueError, match='lr'): select_lr(X, Y, Xv, Yv, lrs=bad)
+
+
+def numpy_val_curves(split, w, b, lrs, epochs, seed=0, batch_size=5):
+    "Each lr's validation MSE after every epoch: mini-batch descent in float64 numpy, in the loader's order of the points."
+    x, y, xv, yv = (t.double().numpy().ravel() for t in split[:4])
+    order = visit_order(len(x), batch_size, epochs, seed)
+    per = len(order) // epochs
+    return {lr: numpy_mse(xv, yv, *numpy_minibatch(x, y, w, b, lr, order)[::per].T) for lr in lrs}
+
+
+def test_val_curves_follow_each_run_and_best_at_is_a_shorter_budget():
+    X, Y, Xv, Yv, _ = split = make_split(seed=0)
+    lrs = (0.003, 0.01, 0.03)
+    sel = select_lr(X, Y, Xv, Yv, lrs=lrs, epochs=12, seed=1)
+    xv, yv = Xv.double().numpy().ravel(), Yv.double().numpy().ravel()
+    assert sel.epochs == 12 and sel.start == (-15.0, -10.0)
+    for lr, h in sel.histories.items():
+        states = np.c_[h.w, h.b][::h.updates_per_epoch] # the state after each epoch
+        np.testing.assert_allclose(sel.val_curves[lr], numpy_mse(xv, yv, *states.T), rtol=1e-5)
+        assert sel.val_curves[lr][-1] == sel.val_loss[lr] # the final entry is the model's own score, bit for bit
+    assert sel.best_at(12) == sel.best_lr
+    for e in (0, 3, 7):
+        short = select_lr(X, Y, Xv, Yv, lrs=lrs, epochs=e, seed=1)
+        assert all(short.val_curves[lr] == sel.val_curves[lr][:e + 1] for lr in lrs) # a shorter run is a prefix
+        assert sel.best_at(e) == short.best_lr
+    ref = numpy_val_curves(split, -15.0, -10.0, lrs, 12, seed=1)
+    for lr in lrs: np.testing.assert_allclose(sel.val_curves[lr], ref[lr], rtol=1e-3, atol=1e-5)
+    for bad in (13, -1, 2.0):
+        with pytest.raises(ValueError, match='epochs'): sel.best_at(bad)
+
+
+def test_a_run_that_overflows_keeps_its_last_state_in_the_curve():
+    X, Y, Xv, Yv, _ = make_split(seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        sel = select_lr(X, Y, Xv, Yv, lrs=[0.01, 50.0], epochs=20, batch_size=None)
+    curve, h = sel.val_curves[50.0], sel.histories[50.0]
+    assert len(h) < 21 and len(curve) == 21 and curve[-1] == sel.val_loss[50.0]
+    assert len(set(curve[len(h) - 1:])) == 1 # flat after the run ended
+
+
+def test_the_winner_depends_on_start_and_budget():
+    "The notebook's table: what validation picks changes with the start, the budget and the split (numpy agrees)."
+    lrs, budgets = (0.001, 0.003, 0.01, 0.03, 0.1), (5, 10, 20, 50)
+    s0, s2 = make_split(seed=0), make_split(seed=2)
+    cases = {'(-15, -10)': (s0, -15.0, -10.0), '(-15, 10)': (s0, -15.0, 10.0), '(15, 10)': (s0, 15.0, 10.0), 'split 2': (s2, -15.0, -10.0)}
+    table = {}
+    for name, (split, w, b) in cases.items():
+        sel = select_lr(*split[:4], lrs=lrs, epochs=50, w=w, b=b)
+        ref = numpy_val_curves(split, w, b, lrs, 50)
+        table[name] = [sel.best_at(e) for e in budgets]
+        assert table[name] == [lrs[int(np.argmin([ref[lr][e] for lr in lrs]))] for e in budgets], name
+    assert table['(-15, -10)'] == [0.1, 0.01, 0.1, 0.003]
+    assert table['(-15, 10)'][1] == table['(15, 10)'][1] == 0.03 and table['split 2'][1] == 0.1
+    assert {lr for row in table.values() for lr in row} == {0.003, 0.01, 0.03, 0.1}
+
+
+def test_converged_runs_settle_at_the_training_optimum_on_clean_data():
+    "No learning rate removes the outliers: long runs score about what the training optimum scores on the clean points."
+    X, Y, Xv, Yv, _ = split = make_split(seed=0)
+    x, y, xv, yv = (t.double().numpy().ravel() for t in split[:4])
+    settled = numpy_mse(xv, yv, *np.polyfit(x, y, 1))
+    assert settled == pytest.approx(0.454, abs=0.001) and numpy_mse(xv, yv, *np.polyfit(xv, yv, 1)) < 0.011
+    ref = numpy_val_curves(split, -15.0, -10.0, (0.01, 0.03), 50)
+    for lr in (0.01, 0.03): assert 0.3 < ref[lr][20:].min() and ref[lr][20:].max() < 0.7 and abs(np.median(ref[lr][20:]) - settled) < 0.1
+
+
+def test_plot_val_curves_draws_every_curve_and_the_references():
+    X, Y, Xv, Yv, _ = split = make_split(seed=0)
+    sel = select_lr(X, Y, Xv, Yv, lrs=(0.01, 0.1), epochs=6, w=-5.0, b=2.0)
+    ax = plot_val_curves(sel, split, budget=4)
+    lines = {l.get_label(): l for l in ax.get_lines()}
+    for lr in (0.01, 0.1): assert list(lines[f'lr {lr:g}'].get_ydata()) == sel.val_curves[lr]
+    x, y, xv, yv = (t.double().numpy().ravel() for t in split[:4])
+    settled = [l for label, l in lines.items() if label.startswith('training optimum')][0]
+    assert settled.get_ydata()[0] == pytest.approx(numpy_mse(xv, yv, *np.polyfit(x, y, 1)), rel=1e-9)
+    assert any(label.endswith(f'lr {sel.best_at(4):g} is lowest') for label in lines)
+    assert '(-5, 2)' in ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_yscale() == 'log'
+    with pytest.raises(ValueError, match='budget'): plot_val_curves(sel, split, budget=7)
+    fig = plot_selection(sel, split)
+    assert '6 epochs from (-5, 2)' in fig.axes[0].get_title() and f'lr {sel.best_lr:g} chosen' in fig.axes[1].get_title()
+    import matplotlib.pyplot as plt
+    plt.close('all')
 
 
 # ---- figures: what they contain
