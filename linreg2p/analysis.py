@@ -1,4 +1,4 @@
-"""The optimum, the curvature of the bowl, the largest learning rate that still converges, and a learning-rate study.
+"""The optimum, the curvature of the bowl, the bound below which the learning rate converges, and a learning-rate study.
 
 Docs: https://linreg2p.github.io/linreg2p/analysis.html.md"""
 
@@ -58,7 +58,7 @@ def shrink_factors(X, # inputs, shape (N,) or (N, 1)
 # %% ../nbs/01_analysis.ipynb #5edf3236
 def max_stable_lr(X, # inputs, shape (N,) or (N, 1)
                  ) -> float: # `2 / λmax`
-    "The largest learning rate for which plain gradient descent on the MSE converges."
+    "The stability bound `2 / λmax`: plain gradient descent on the MSE converges for every smaller learning rate, not at the bound itself."
     return stability_bound(X)
 
 # %% ../nbs/01_analysis.ipynb #38a446a7
@@ -104,7 +104,9 @@ def plot_runs(runs:dict, # label -> `History`, e.g. {'lr 0.1': h1, 'lr 0.2': h2}
         draw_runs({label + ('' if inside(h) else ' (leaves the frame)'): h for label, h in runs.items()}, ax)
         ax.set_xlim(w_lo, w_hi); ax.set_ylim(b_lo, b_hi)
         ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize='small', framealpha=0.9)
-        ax.set_title('Gradient descent at several learning rates')
+        lrs = [f'{h.lr:.3g}' for h in runs.values() if h.lr is not None] # the title says which rates are shown
+        ax.set_title('Gradient descent at several learning rates' if len(lrs) < len(runs) else
+                     'Gradient descent at lr ' + ' and '.join(filter(None, (', '.join(lrs[:-1]), lrs[-1]))))
     return ax
 
 
@@ -124,7 +126,7 @@ def plot_distance(runs:dict, # label -> `History`
                     color=colour, marker=marker, ms=4, label=label)
         ax.set_yscale('log')
         ax.set_xlabel('step (updates so far)'); ax.set_ylabel('distance to the optimum in (w, b)')
-        ax.legend(fontsize='small'); ax.set_title('Distance to the optimum')
+        ax.legend(fontsize='small'); ax.set_title('Distance to the optimum (log scale)')
     return ax
 
 # %% ../nbs/01_analysis.ipynb #ef86408e
@@ -163,9 +165,9 @@ def plot_lr_sweep(X, # inputs, shape (N,) or (N, 1)
     start = float(Moments.of(X, Y).loss(w, b))
     with shown_axes(ax, (7.5, 4.5)) as ax:
         ax.plot(lrs, final, color=run_style(0)[0], marker='o', ms=3, label=f'loss after {iters} steps', zorder=5)
-        ax.axhline(start, color=PALETTE['data'], ls=':', label=f'starting loss {start:.3g}')
-        ax.axvline(best, color=PALETTE['truth'], ls='-.', label=f'best fixed lr 2/(λmin+λmax) = {best:.4f}')
-        ax.axvline(bound, color='black', ls='--', label=f'stability bound 2/λmax = {bound:.4f}')
+        ax.axhline(start, color=PALETTE['start'], ls=':', lw=1.2, label=f'starting loss {start:.3g}')
+        ax.axvline(best, color='0.5', ls='-.', label=f'best fixed lr 2/(λmin+λmax) = {best:.4f}')
+        ax.axvline(bound, color='0.25', ls='--', label=f'stability bound 2/λmax = {bound:.4f}')
         ax.set_yscale('log'); ax.set_xlabel('learning rate'); ax.set_ylabel('loss (MSE)')
         ax.legend(loc='upper left', fontsize='small', framealpha=0.9)
         ax.set_title(f'Learning-rate sweep, {iters} steps from ({w:g}, {b:g})')

@@ -109,12 +109,22 @@ def plot_paths(runs:dict, # label -> `History`; drawn in order, each in its own 
                surface, # `plot_error_surfaces` whose contour is drawn underneath
                ax=None, # axes to draw on; a new figure when None
                title:str='Paths on the loss surface', # axes title
+               w_lim:tuple|None=None, # (low, high) of the w axis, for a close-up; None shows the whole surface
+               b_lim:tuple|None=None, # (low, high) of the b axis, for a close-up; None shows the whole surface
               ):
     "Every run's path on one contour of the loss surface, with the optimum marked; returns the axes."
     runs = check_runs({'path': runs} if isinstance(runs, History) else runs)
+    for name, lim in (('w_lim', w_lim), ('b_lim', b_lim)):
+        if lim is not None and not check_finite(name, lim[0]) < check_finite(name, lim[1]):
+            raise ValueError(f"{name} must be increasing, got {lim!r}")
     with shown_axes(ax, (6, 5)) as ax:
-        draw_runs(runs, draw_contour(surface, ax))
-        ax.legend(loc='upper left', fontsize='small', framealpha=0.9)
+        draw_contour(surface, ax)
+        if w_lim is not None: ax.set_xlim(*w_lim)
+        if b_lim is not None: ax.set_ylim(*b_lim)
+        (w_lo, w_hi), (b_lo, b_hi), first = ax.get_xlim(), ax.get_ylim(), next(iter(runs.values()))
+        # the start is marked (and in the legend) only when it is in view: a close-up leaves it out
+        draw_runs(runs, ax, start=w_lo <= first.w[0] <= w_hi and b_lo <= first.b[0] <= b_hi)
+        ax.legend(loc='best', fontsize='small', framealpha=0.9) # where it covers the fewest points of the paths
         ax.set_title(title)
     return ax
 
@@ -130,10 +140,12 @@ def plot_run_losses(runs:dict, # label -> `History` (an `EpochHistory` for fract
         for i, (label, h) in enumerate(runs.items()):
             steps = getattr(h, 'epochs', np.arange(len(h))) if per == 'epoch' else np.arange(len(h))
             ax.plot(steps, h.loss, color=run_style(i)[0], lw=1.2, label=label)
-        ax.set_xlabel('epoch (passes over the data)' if per == 'epoch' else 'update (steps so far)')
+        long = per == 'update' and max(len(h) for h in runs.values()) > 100
+        ax.set_xlabel('epoch (passes over the data)' if per == 'epoch' else
+                      'update (steps so far' + ('; linear to 10, logarithmic beyond)' if long else ')'))
         ax.set_ylabel('loss on all training points (MSE)')
         if log: ax.set_yscale('log')
-        if per == 'update' and max(len(h) for h in runs.values()) > 100: # show the first steps and the long tail
+        if long: # matplotlib's 'symlog' scale: linear up to 10, logarithmic beyond, so the first steps and the long tail both show
             ax.set_xscale('symlog', linthresh=10); ax.set_xlim(left=0)
         ax.legend(fontsize='small'); ax.set_title(f'Loss per {per}')
     return ax
@@ -147,4 +159,6 @@ def compare_runs(runs:dict, # label -> `History` of each method
         axs = fig.subplots(1, 1 + len(per), width_ratios=[1.15] + [1] * len(per))
         plot_paths(runs, surface, ax=axs[0])
         for p, ax in zip(per, axs[1:]): plot_run_losses(runs, per=p, ax=ax)
+        lrs = {h.lr for h in check_runs(runs).values()}
+        if len(lrs) == 1 and None not in lrs: fig.suptitle(f'Every run at lr {lrs.pop():g}') # the title says which lr
     return fig

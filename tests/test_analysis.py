@@ -263,3 +263,52 @@ def test_at_the_bound_only_the_steep_share_of_the_loss_remains(data):
     floor = np.mean((w0 * x + b0 - y) ** 2)
     assert np.mean((-15 * x - 10 - y) ** 2) == pytest.approx(floor + shares.sum(), rel=1e-12)
     assert lr_sweep(x, y, [max_stable_lr(x)])[0] == pytest.approx(floor + shares[1], rel=1e-6)
+
+
+# --- issue 14: the tilt of the eigen-directions, the threshold past the bound, figure titles and colours ---------
+@pytest.mark.parametrize('seed', range(4))
+def test_eigen_direction_tilt_has_the_closed_form(seed):
+    "For H = 2·[[E x², E x], [E x, 1]] the steep direction's angle θ to the w axis obeys tan 2θ = 2E[x] / (E[x²] − 1)."
+    x = np.random.default_rng(seed).uniform(-2, 3.5, size=40)
+    v = hessian_eig(x)[1][:, 1].numpy()
+    theta = np.arctan2(v[1], v[0])
+    assert np.tan(2 * theta) == pytest.approx(2 * x.mean() / (np.mean(x * x) - 1), rel=1e-9)
+
+def test_lab_eigenvector_tilts_by_1_4_degrees(data):
+    X, x = data[0], data[3]
+    v = hessian_eig(X)[1][:, 1].numpy()
+    np.testing.assert_allclose(v, (0.9997, -0.0250), atol=5e-5)
+    assert np.degrees(abs(np.arctan2(v[1], v[0]))) == pytest.approx(1.43, abs=0.005)
+    assert np.tan(np.arctan2(v[1], v[0])) == pytest.approx(x.mean() / 2, rel=0.01) # about half of E[x]
+
+def test_fifteen_steps_end_above_the_start_from_about_0_2_percent_past_the_bound(data):
+    X, _, Y, x, y = data
+    bound = max_stable_lr(X)
+    start = np.mean((-15 * x - 10 - y) ** 2)
+    got = lr_sweep(X, Y, [1.001 * bound, 1.002 * bound])
+    ref = [np.mean((lambda s: s[0] * x + s[1] - y)(np_descent(x, y, -15.0, -10.0, k * bound, 15)[-1]) ** 2) for k in (1.001, 1.002)]
+    np.testing.assert_allclose(got, ref, rtol=1e-4)
+    np.testing.assert_allclose((*got, start), (793.6, 842.5, 835.7), atol=0.05)
+    assert got[0] < start < got[1]
+
+def test_plot_runs_title_names_every_lr(data, runs):
+    X, Y = data[0], data[2]
+    assert plot_runs(runs, X, Y).get_title() == 'Gradient descent at lr 0.1, 0.2, 0.25, 0.33 and 0.34'
+    assert plot_runs({'a': runs['lr 0.1']}, X, Y).get_title() == 'Gradient descent at lr 0.1'
+    assert plot_runs({'no lr': History([1.0, 2.0], [0.0, 1.0], [3.0, 2.0])}, X, Y).get_title() == 'Gradient descent at several learning rates'
+
+def test_plot_distance_labels_a_lone_history_by_its_lr(data, runs):
+    X, Y = data[0], data[2]
+    ax = plot_distance(runs['lr 0.1'], X, Y)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ['lr 0.1']
+
+def test_plot_lr_sweep_colours(data):
+    "The sweep is drawn in the first run colour; its reference lines are black or grey, never a colour that means something else."
+    from matplotlib.colors import to_rgb
+    from linreg2p.figures import PALETTE, RUN_COLOURS
+    ax = plot_lr_sweep(data[0], data[2], [0.05, 0.2, 0.3], iters=4)
+    assert to_rgb(ax.lines[0].get_color()) == to_rgb(RUN_COLOURS[0])
+    assert to_rgb(ax.lines[1].get_color()) == to_rgb(PALETTE['start']) # the starting loss
+    for line in ax.lines[1:]:
+        r, g, b = to_rgb(line.get_color())
+        assert r == g == b, line.get_label()

@@ -11,6 +11,7 @@ from linreg2p.minibatch import EpochHistory, LineDataset, compare_runs, make_loa
 from linreg2p.pytorch_way import LinearRegression, fit
 from linreg2p.core import numpy_mse
 from linreg2p.validation import make_split, select_lr, plot_selection, plot_val_curves
+from conftest import np_descent
 
 
 @pytest.fixture(scope='module')
@@ -33,11 +34,9 @@ def visit_order(n, batch_size, epochs, seed, shuffle=True):
 
 
 def numpy_minibatch(x, y, w, b, lr, order):
-    "Mini-batch gradient descent in float64 numpy over the given index batches."
+    "Mini-batch gradient descent in float64 numpy: one step of the shared reference descent on each index batch, in turn."
     states = [(w, b)]
-    for idx in order:
-        w, b = np.array([w, b]) - lr * grad(x[idx], y[idx], w, b)
-        states.append((w, b))
+    for idx in order: states.append(tuple(np_descent(x[idx], y[idx], *states[-1], lr, 1)[-1]))
     return np.array(states)
 
 
@@ -376,3 +375,42 @@ def test_compare_runs_draws_every_path_in_its_own_colour(data):
     for a in fig.axes: assert a.get_xlabel() and a.get_ylabel() and a.get_title()
     ax = plot_paths(runs['batch 10'], plot_error_surfaces(15, 15, X, Y, 20, go=False))
     assert ax.get_title()
+
+
+def test_plot_paths_close_up_keeps_the_start_only_when_in_view(data):
+    X, _, Y, _, _ = data
+    runs = {f'batch {bs}': train_minibatch(X, Y, lr=0.05, epochs=3, batch_size=bs) for bs in (1, 10)}
+    s = plot_error_surfaces(15, 15, X, Y, 20, go=False)
+    legend = lambda ax: [t.get_text() for t in ax.get_legend().get_texts()]
+    whole = plot_paths(runs, s)
+    assert 'start' in legend(whole)
+    start = [l for l in whole.get_lines() if l.get_label() == 'start'][0]
+    np.testing.assert_array_equal(start.get_xydata(), [[-15.0, -10.0]])
+    close = plot_paths(runs, s, w_lim=(0.9, 1.1), b_lim=(-1.2, -0.8))
+    assert close.get_xlim() == (0.9, 1.1) and close.get_ylim() == (-1.2, -0.8)
+    assert 'start' not in legend(close) and not any(l.get_label() == 'start' for l in close.get_lines())
+    assert set(runs) <= set(legend(close)) # the runs stay in the legend
+    for kw, name in ((dict(w_lim=(1, 0)), 'w_lim'), (dict(b_lim=(0, float('nan'))), 'b_lim')):
+        with pytest.raises(ValueError, match=name): plot_paths(runs, s, **kw)
+
+
+def test_compare_runs_title_names_the_shared_lr(data):
+    X, _, Y, _, _ = data
+    s = plot_error_surfaces(15, 15, X, Y, 10, go=False)
+    same = {f'batch {bs}': train_minibatch(X, Y, lr=0.05, epochs=2, batch_size=bs) for bs in (1, 60)}
+    assert compare_runs(same, s).get_suptitle() == 'Every run at lr 0.05'
+    mixed = {f'lr {lr}': train_minibatch(X, Y, lr=lr, epochs=2, batch_size=60) for lr in (0.05, 0.1)}
+    assert compare_runs(mixed, s).get_suptitle() == '' # different rates: the legend names them
+    long_axis = compare_runs(same, s).axes[2] # 121 updates: linear to 10, logarithmic beyond, and the label says so
+    assert long_axis.get_xscale() == 'symlog' and 'logarithmic' in long_axis.get_xlabel()
+
+
+@pytest.mark.parametrize('lr', [0.03, 0.05, 0.08, 0.1, 0.12])
+def test_one_stochastic_step_on_a_point_scales_its_residual_by_one_minus_2_1_plus_x2_lr(lr):
+    "A step on the point x = −3 alone multiplies its residual by 1 − 20·lr: it overshoots past lr 0.05, grows past 0.1."
+    X, Y = torch.tensor([[-3.0]], dtype=torch.float64), torch.tensor([[-4.2]], dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning) # one point: its bound 2/20 is the full-batch bound, and 0.12 is past it
+        h = train_minibatch(X, Y, w=-15.0, b=-10.0, lr=lr, epochs=1, batch_size=1)
+    resid = lambda w, b: w * -3.0 + b - -4.2
+    assert resid(*h.final[:2]) / resid(-15.0, -10.0) == pytest.approx(1 - 20 * lr, abs=1e-12)
