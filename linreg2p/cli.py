@@ -58,7 +58,7 @@ _NOISE = _checked(float, lambda v: 0 <= v <= 1e6, 'a number in [0, 1e6]')
 _SEED = _checked(int, lambda v: 0 <= v < 2**63, 'an integer in [0, 2**63 - 1]')
 _GRID = _checked(int, lambda v: 2 <= v <= 500, 'an integer in [2, 500]')
 
-# %% ../nbs/06_cli.ipynb #270e65ef
+# %% ../nbs/06_cli.ipynb #c390411a
 def _printable(text:str) -> str:
     "`text` on one line: control characters and undecodable bytes as escapes (`\\n`, `\\udcff`)."
     return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in text)
@@ -191,7 +191,7 @@ def _free_name(folder:Path, # where the new output folder goes
         path = folder / f'{_DEFAULT_OUT}-{k}'
     return path
 
-# %% ../nbs/06_cli.ipynb #e2081c57
+# %% ../nbs/06_cli.ipynb #336a25a5
 _FIGURE = re.compile(r'(data|surface|contour|losses)\.(png|svg|pdf)|lr-[^/]+/(step-\d+|final)\.(png|svg|pdf)|training\.gif')
 
 class _NotLab(Exception):
@@ -211,8 +211,12 @@ def _read_summary(path:Path):
         if not stat.S_ISREG(st.st_mode) or st.st_size > 50_000_000: raise ValueError('not a summary')
         return json.loads(fh.read())
 
+def _identity(st:os.stat_result) -> tuple:
+    "Which file this is: device and inode, and for a file its change time (a new file may get a freed inode number)."
+    return (st.st_dev, st.st_ino) + (() if stat.S_ISDIR(st.st_mode) else (st.st_ctime_ns,))
+
 def _lab_files(folder:Path, # a folder that is not empty
-              ) -> dict: # relative name -> (device, inode) of every file and `lr-*/` folder an earlier lab run wrote
+              ) -> dict: # relative name -> identity of every file and `lr-*/` folder an earlier lab run wrote
     "What an earlier lab run wrote into `folder`; `_NotLab` if the folder holds anything else."
     try: summary = _read_summary(folder / 'summary.json')
     except FileNotFoundError: raise _NotLab('no summary.json') from None
@@ -227,9 +231,9 @@ def _lab_files(folder:Path, # a folder that is not empty
         for e in found_here:
             rel, st = prefix + e.name, e.stat(follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode) and not prefix and e.name.startswith('lr-'):
-                found[rel + '/'] = (st.st_dev, st.st_ino)
+                found[rel + '/'] = _identity(st)
                 visit(Path(e.path), rel + '/')
-            elif stat.S_ISREG(st.st_mode) and rel in allowed: found[rel] = (st.st_dev, st.st_ino)
+            elif stat.S_ISREG(st.st_mode) and rel in allowed: found[rel] = _identity(st)
             else: unknown.append(rel + ('/' if stat.S_ISDIR(st.st_mode) else ''))
     visit(folder, '')
     if unknown: raise _NotLab(f"{_few(unknown)}, which no lab run wrote")
@@ -307,6 +311,7 @@ def _make_staging(target:_Target, # where the output goes
         if target.mode is not None: os.chmod(staging, target.mode) # private from the start if the folder was
     except OSError as e:
         _discard(None, made)
+        if target.was == 'free': error(f"cannot write {_shown(out)} in the current folder: {e.strerror or e}: give --out a folder")
         error(f"--out: cannot write {_shown(out)}: {e.strerror or e}")
     return staging, made
 
@@ -323,7 +328,7 @@ def _discard(staging:Path|None, # staging folder to delete, if any
         try: folder.rmdir()
         except OSError: break # not empty any more: someone else uses it
 
-# %% ../nbs/06_cli.ipynb #ca203f9e
+# %% ../nbs/06_cli.ipynb #dc98f547
 _RENAME_NOREPLACE, _RENAME_EXCHANGE = 1, 2 # flags of Linux's renameat2
 _AT_FDCWD = -100
 
@@ -370,7 +375,7 @@ def _remove_lab_files(old:Path, files:dict) -> list[str]:
         path = old / rel.rstrip('/')
         try: st = os.lstat(path)
         except FileNotFoundError: continue
-        if (st.st_dev, st.st_ino) != files[rel]: continue # not the file that was checked: not ours to remove
+        if _identity(st) != files[rel]: continue # not the file that was checked: not ours to remove
         try: os.rmdir(path) if rel.endswith('/') else os.unlink(path)
         except OSError: pass # a folder with something new in it
     try:
@@ -489,7 +494,7 @@ def _stopped(prog:str, signum:int, worker_only:bool=False) -> str:
     what = {signal.SIGINT: 'interrupted', signal.SIGTERM: 'terminated'}.get(signum, f'stopped by {_signal_name(signum)}')
     return f"{prog}: {what}: nothing was written"
 
-# %% ../nbs/06_cli.ipynb #a0b44fed
+# %% ../nbs/06_cli.ipynb #125c5d88
 _WORKER = ("import json, sys; spec = json.loads(sys.argv[1]); sys.path[:] = spec['path']; "
            "from linreg2p.cli import _worker; _worker(spec)")
 _KEYBOARD = ('SIGINT', 'SIGQUIT') # sent by the terminal to the whole process group: the command decides
@@ -527,10 +532,13 @@ def _start_worker(spec:dict, stop:_Stop) -> subprocess.Popen:
     "Start the worker with the ending signals blocked, so that none reaches it before it can ignore the keyboard's."
     spec['blocked'] = _ending_signals()
     if not sys.executable: raise OSError(errno.ENOENT, 'cannot find the Python interpreter to run the lab')
+    try: os.fstat(2); stderr = None # the worker writes its warnings where the command writes its own
+    except OSError: stderr = subprocess.DEVNULL # closed (2>&-): a pipe made below could take its number
+    env = os.environ | {'MPLBACKEND': 'Agg'} # files only, whatever the user's setting (even an invalid one)
     old = signal.pthread_sigmask(signal.SIG_BLOCK, spec['blocked']) if hasattr(signal, 'pthread_sigmask') else None
     try:
-        stop.worker = subprocess.Popen([sys.executable, '-c', _WORKER, json.dumps(spec)],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        stop.worker = subprocess.Popen([sys.executable, '-c', _WORKER, json.dumps(spec)], env=env,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
     finally:
         if old is not None: signal.pthread_sigmask(signal.SIG_SETMASK, old) # a signal that came meanwhile arrives now
     if stop.signum is not None: stop.end_worker()
@@ -733,11 +741,16 @@ def _lab(args, # parsed `lab` arguments
     return 0
 
 # %% ../nbs/06_cli.ipynb #a140a50b
+_MAX_ARGS = 200 # the longest lab command: ten --lr and every option, about 45
+
 def main(argv:list[str]|None=None, # the arguments after the program name; None reads them from `sys.argv`
         ) -> int: # exit status: 0 done, 1 output not written (where asked), 2 bad usage, 128+N stopped by signal N
     "Run the `linreg2p` command line."
     with _catching(_Stop(), restore=argv is not None) as stop:
         try:
+            argv = sys.argv[1:] if argv is None else list(argv)
+            if len(argv) > _MAX_ARGS: # argparse takes time quadratic in their number: a minute for 40 000
+                _parser().error(f"{len(argv)} arguments: no command takes more than {_MAX_ARGS}")
             args, unknown = _parser().parse_known_args(argv)
             if unknown: args.parser.error(f"unrecognized arguments: {' '.join(unknown)}") # said by `linreg2p lab`
             return _lab(args, stop) # the only subcommand so far: args.command == 'lab'

@@ -115,6 +115,12 @@ def _closed_pipe(cwd):
     try: return finish(start([*SMALL, '--out', 'piped'], cwd, stdout=w))
     finally: os.close(w)
 
+def _closed_stderr_odd_backend(cwd):
+    "Standard error closed (2>&-) and an invalid MPLBACKEND in the environment: neither may stop the run."
+    return finish(subprocess.Popen(f'exec {LINREG2P} lab {" ".join(SMALL)} --out o 2>&-', shell=True, cwd=cwd,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ | {'MPLBACKEND': 'bogus'},
+                                   preexec_fn=default_signals))
+
 def _unprintable(cwd):
     "A folder name with a byte that is not UTF-8 and an accent, printed to an ASCII-only terminal."
     name = 'caf\xe9-' + b'\xff'.decode('utf-8', 'surrogateescape')
@@ -150,7 +156,7 @@ def _force_private_signal_at_commit(cwd):
     return in_a_finalizer('SIGTERM', '_commit', [*SMALL, '--out', 'out', '--force'], cwd)
 
 SCENARIOS = {f.__name__[1:]: f for f in (_appears, _two_runs, _force_changed, _long_private, _closed_pipe,
-                                          _unprintable, _force_private_signal_at_commit)}
+                                          _unprintable, _force_private_signal_at_commit, _closed_stderr_odd_backend)}
 
 @pytest.fixture(scope='module')
 def races(tmp_path_factory):
@@ -229,6 +235,11 @@ def test_ctrl_c_inside_a_finalizer_is_not_lost(tmp_path):
     code, out, err = in_a_finalizer('SIGINT', '_check_out', SMALL, tmp_path)
     assert code == 130 and one_line(err) and 'interrupted: nothing was written' in err, (code, err)
     assert entries(tmp_path) == []
+
+def test_closed_stderr_and_an_invalid_backend(races):
+    cwd, (code, out, err) = races['closed_stderr_odd_backend']
+    assert code == 0 and err == '', err
+    assert entries(cwd) == ['o'] and is_complete(cwd / 'o')
 
 # ================================================================ --force and the user's own files
 
@@ -377,6 +388,23 @@ def usage_error(args, cwd, option, env=None):
 def test_an_over_long_name_is_a_usage_error(tmp_path, name):
     "A name over 255 bytes, or a path over the system's limit (4096 bytes on Linux)."
     usage_error(['--out', name], tmp_path, '--out')
+
+@pytest.mark.parametrize('kind', ['a named pipe', 'a dangling link'])
+def test_an_out_that_is_not_a_folder(tmp_path, kind):
+    os.mkfifo(tmp_path / 'x') if kind == 'a named pipe' else (tmp_path / 'x').symlink_to('nowhere')
+    res = subprocess.run([LINREG2P, 'lab', '--out', 'x'], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and one_line(res.stderr) and '--out: x ' in res.stderr, res.stderr
+    assert entries(tmp_path) == ['x']
+
+def test_a_deleted_current_folder_is_a_usage_error(tmp_path):
+    gone = tmp_path / 'gone'; gone.mkdir()
+    res = subprocess.run(f'cd {gone} && rmdir {gone} && exec {LINREG2P} lab', shell=True, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and one_line(res.stderr) and 'current folder no longer exists' in res.stderr, res.stderr
+    assert entries(tmp_path) == []
+
+def test_forty_thousand_arguments_are_refused_at_once(tmp_path):
+    "argparse's time grows with the square of the number of arguments: minutes for these, unless refused first."
+    usage_error(['--lr', '0.1'] * 20000, tmp_path, '40001 arguments') # within usage_error's time limit
 
 @pytest.mark.parametrize('option', ['--w0', '--b0'])
 def test_negative_numbers_after_a_space(tmp_path, option):
