@@ -9,16 +9,22 @@ from __future__ import annotations
 import argparse
 import csv
 import errno
+import functools
 import json
 import math
 import os
+import re
 import shutil
 import signal
+import stat
+import subprocess
 import sys
-import tempfile
 import threading
+import time
+import traceback
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from . import __version__
 
@@ -26,6 +32,10 @@ from . import __version__
 __all__ = ['main']
 
 # %% ../nbs/06_cli.ipynb #6c2887dc
+def _clip(text:str, n:int=40) -> str:
+    "`text` cut to about `n` characters for a message, with `...` where it was cut."
+    return text if len(text) <= n else f"{text[:n - 12]}...{text[-9:]}"
+
 def _checked(kind, # `float` or `int`
              ok, # predicate the parsed value must satisfy
              want:str, # what a good value is, for the error message
@@ -33,29 +43,76 @@ def _checked(kind, # `float` or `int`
     "An argparse `type`: text -> finite `kind` for which `ok(value)` holds, else an `ArgumentTypeError`."
     def read(text):
         try: value = kind(text)
-        except ValueError: value = None
+        except ValueError: value = None # also the 4300-digit limit on int('9' * 5000)
         if value is None or (kind is float and not math.isfinite(value)) or not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {want}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be {want}, got {_clip(text)!r}")
         return value
     return read
 
+_MAX_ITERS = 100_000 # about a minute of training per learning rate, and a 7 MB history.csv
 _LR = _checked(float, lambda v: v > 0, 'a number > 0')
-_ITERS = _checked(int, lambda v: v >= 0, 'an integer >= 0')
+_ITERS = _checked(int, lambda v: 0 <= v <= _MAX_ITERS, f'an integer in [0, {_MAX_ITERS}]')
 _EVERY = _checked(int, lambda v: v >= 1, 'an integer >= 1')
 _START = _checked(float, lambda v: abs(v) <= 1e6, 'a number in [-1e6, 1e6]')
 _NOISE = _checked(float, lambda v: 0 <= v <= 1e6, 'a number in [0, 1e6]')
 _SEED = _checked(int, lambda v: 0 <= v < 2**63, 'an integer in [0, 2**63 - 1]')
 _GRID = _checked(int, lambda v: 2 <= v <= 500, 'an integer in [2, 500]')
 
+# %% ../nbs/06_cli.ipynb #c390411a
+def _printable(text:str) -> str:
+    "`text` on one line: control characters and undecodable bytes as escapes (`\\n`, `\\udcff`)."
+    return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+def _let_go(stream):
+    "Point `stream`'s file descriptor at the null device, so that the interpreter's last flush cannot fail again."
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try: os.dup2(null, stream.fileno())
+        finally: os.close(null)
+    except (OSError, ValueError, AttributeError): pass # not a real file descriptor (a notebook's stream)
+
+def _write(stream, # a text stream such as `sys.stdout`; None when it was closed before Python started
+           text:str, # what to write, with its newlines
+          ) -> bool: # False if nobody reads the stream any more (a closed pipe)
+    "Write and flush `text`, escaping what the stream's encoding cannot show; a broken pipe is let go quietly."
+    if stream is None: return False
+    try:
+        try: stream.write(text)
+        except UnicodeEncodeError: # an ASCII terminal, or a name with bytes that are not UTF-8
+            enc = getattr(stream, 'encoding', None) or 'ascii'
+            stream.write(text.encode(enc, 'backslashreplace').decode(enc))
+        if stream in (sys.__stdout__, sys.__stderr__): stream.flush() # a pipe's reader may be gone: find out now
+        return True
+    except BrokenPipeError:
+        _let_go(stream)
+        return False
+
+def _say(text:str):
+    "One line on stderr; never an error of its own (stderr may be a closed pipe, or a terminal that hung up)."
+    try: _write(sys.stderr, text + '\n')
+    except (OSError, ValueError): pass
+
 # %% ../nbs/06_cli.ipynb #1d7d8beb
 class _Parser(argparse.ArgumentParser):
-    "An `ArgumentParser` whose usage errors are one line: `prog: error: --option: what is wrong`."
+    "An `ArgumentParser` whose usage errors are one line, which reads `-1e6` as a number, and whose messages survive any terminal."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # argparse before Python 3.13 takes only -5 and -.5 for numbers: -1e6, -1E+6 and -inf looked like options
+        self._negative_number_matcher = re.compile(r'^-(\.?\d|inf|nan)', re.IGNORECASE)
+
     def error(self, message):
         message = message.removeprefix('argument ')
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {_printable(message)} (see '{self.prog} --help')\n")
+
+    def _print_message(self, message, file=None):
+        if message:
+            try: _write(file or sys.stderr, message)
+            except OSError: pass # help or an error message into a stream that fails: nothing better to do
 
 # %% ../nbs/06_cli.ipynb #b74f766a
 _DEFAULT_LRS = (0.1, 0.2) # the lab's learning rate and its practice run's
+_MAX_LRS = 10 # one colour each in the loss plot
+_MAX_SNAPSHOTS = 1000 # per learning rate: already minutes of drawing
 
 _EPILOG = """\
 files written to DIR (FMT is --format):
@@ -71,8 +128,15 @@ files written to DIR (FMT is --format):
                                           stability bound, the seed and the list of figures
 
 The output appears whole or not at all: it is written into a hidden folder beside DIR and
-renamed when complete, so Ctrl-C (exit status 130) leaves nothing behind.
-exit status: 0 done, 1 the output could not be written, 2 bad usage, 130 interrupted."""
+renamed when complete. Ctrl-C, kill, a closed terminal or any other signal that ends the
+command leaves nothing behind. Nothing that was not written by this run is removed: if DIR
+appears, fills up or changes while the lab runs, it is left as it is, and this run's output
+is kept beside it as DIR.new (the message says where). With --force, the earlier output's
+files (those its summary.json lists) are removed once the new output is in place.
+A table nobody reads (linreg2p lab | head -1) does not change the exit status.
+
+exit status: 0 done; 1 the output could not be written, or not where asked (the message
+says where it is); 2 bad usage; 128+N stopped by signal N (130 Ctrl-C, 143 kill, 129 hang-up)."""
 
 def _parser():
     "The `linreg2p` argument parser with its `lab` subcommand."
@@ -85,15 +149,17 @@ def _parser():
                     'summary.json into a new folder.',
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     lab.add_argument('--lr', type=_LR, action='append', metavar='LR',
-                     help='learning rate, a number > 0; repeat it for several runs (default: 0.1 and 0.2)')
-    lab.add_argument('--iters', type=_ITERS, default=15, help='gradient-descent updates per run (default: %(default)s)')
+                     help=f'learning rate, a number > 0; repeat it for several runs, at most {_MAX_LRS} (default: 0.1 and 0.2)')
+    lab.add_argument('--iters', type=_ITERS, default=15,
+                     help=f'gradient-descent updates per run, at most {_MAX_ITERS} (default: %(default)s)')
     lab.add_argument('--w0', type=_START, default=-15.0, help='starting slope w (default: %(default)s)')
     lab.add_argument('--b0', type=_START, default=-10.0, help='starting bias b (default: %(default)s)')
     lab.add_argument('--seed', type=_SEED, default=0, help='seed of the data\'s noise (default: %(default)s)')
     lab.add_argument('--noise', type=_NOISE, default=0.1, help='standard deviation of the noise on y (default: %(default)s)')
     lab.add_argument('--grid', type=_GRID, default=30, help='loss-surface grid points along w and along b (default: %(default)s)')
     lab.add_argument('--every', type=_EVERY, default=3,
-                     help='draw a data/parameter-space snapshot every this many steps, and the last (default: %(default)s)')
+                     help=f'draw a data/parameter-space snapshot every this many steps, and the last; at most '
+                          f'{_MAX_SNAPSHOTS} per run (default: %(default)s)')
     lab.add_argument('--format', choices=('png', 'svg', 'pdf'), default='png', help='figure file format (default: %(default)s)')
     lab.add_argument('--animate', action='store_true',
                      help='also write training.gif, an animation of every run (default: off)')
@@ -101,131 +167,401 @@ def _parser():
                      help='output folder, which must not exist or be empty (default: a new folder linreg2p-lab, '
                           'linreg2p-lab-2, ... in the current folder)')
     lab.add_argument('--force', action='store_true',
-                     help='replace DIR if it holds the output of an earlier run (it has a summary.json); '
-                          'the old folder is removed only once the new output is complete (default: off)')
+                     help='replace DIR if it holds the output of an earlier run and nothing else (the files its '
+                          'summary.json lists); they are removed only once the new output is in place (default: off)')
     lab.set_defaults(parser=lab) # for errors found after parsing
     return parser
 
 # %% ../nbs/06_cli.ipynb #38574493
 _DEFAULT_OUT = 'linreg2p-lab'
 
-def _shown(path:Path) -> str:
-    "`path` for messages: relative to the current folder when inside it, else absolute."
-    rel = os.path.relpath(path)
-    return str(path) if rel.startswith('..') else rel
+def _shown(path) -> str:
+    "`path` for messages: relative to the current folder when inside it, else absolute; always on one line."
+    try: rel = os.path.relpath(path)
+    except (OSError, ValueError): rel = os.pardir # the current folder is gone, or on another drive
+    outside = rel == os.pardir or rel.startswith(os.pardir + os.sep)
+    return _printable(str(path) if outside else rel)
 
 def _free_name(folder:Path, # where the new output folder goes
               ) -> Path: # `folder/linreg2p-lab`, or the first of `-2`, `-3`, ... that does not exist yet
     "The first unused default output folder name in `folder`."
     path, k = folder / _DEFAULT_OUT, 1
-    while path.exists() or path.is_symlink():
+    while os.path.lexists(path):
         k += 1
         path = folder / f'{_DEFAULT_OUT}-{k}'
     return path
 
+# %% ../nbs/06_cli.ipynb #336a25a5
+_FIGURE = re.compile(r'(data|surface|contour|losses)\.(png|svg|pdf)|lr-[^/]+/(step-\d+|final)\.(png|svg|pdf)|training\.gif')
+
+class _NotLab(Exception):
+    "A folder that is not only an earlier lab output; its message is what it holds, after the word 'holds'."
+
+def _few(names:list[str]) -> str:
+    "`a`, `a and b`, `a, b and 3 more`: a short list of names for a message."
+    names = [_printable(n) for n in sorted(names)]
+    if len(names) > 3: return f"{', '.join(names[:2])} and {len(names) - 2} more"
+    return ' and '.join(names) if len(names) < 3 else f"{names[0]}, {names[1]} and {names[2]}"
+
+def _read_summary(path:Path):
+    "The JSON in `path` if it is a regular file of reasonable size (never blocks on a pipe or follows a link)."
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0))
+    with open(fd, 'rb') as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 50_000_000: raise ValueError('not a summary')
+        return json.loads(fh.read())
+
+def _identity(st:os.stat_result) -> tuple:
+    "Which file this is: device and inode, and for a file its change time (a new file may get a freed inode number)."
+    return (st.st_dev, st.st_ino) + (() if stat.S_ISDIR(st.st_mode) else (st.st_ctime_ns,))
+
+def _lab_files(folder:Path, # a folder that is not empty
+              ) -> dict: # relative name -> identity of every file and `lr-*/` folder an earlier lab run wrote
+    "What an earlier lab run wrote into `folder`; `_NotLab` if the folder holds anything else."
+    try: summary = _read_summary(folder / 'summary.json')
+    except FileNotFoundError: raise _NotLab('no summary.json') from None
+    except (OSError, ValueError): raise _NotLab('a summary.json that no lab run wrote') from None
+    figures = summary.get('figures') if isinstance(summary, dict) else None
+    if not (isinstance(figures, list) and all(isinstance(f, str) for f in figures)):
+        raise _NotLab('a summary.json that no lab run wrote')
+    allowed = {'summary.json', 'history.csv'} | {f for f in figures if _FIGURE.fullmatch(f)}
+    found, unknown = {}, []
+    def visit(path:Path, prefix:str):
+        with os.scandir(path) as it: found_here = sorted(it, key=lambda e: e.name)
+        for e in found_here:
+            rel, st = prefix + e.name, e.stat(follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode) and not prefix and e.name.startswith('lr-'):
+                found[rel + '/'] = _identity(st)
+                visit(Path(e.path), rel + '/')
+            elif stat.S_ISREG(st.st_mode) and rel in allowed: found[rel] = _identity(st)
+            else: unknown.append(rel + ('/' if stat.S_ISDIR(st.st_mode) else ''))
+    visit(folder, '')
+    if unknown: raise _NotLab(f"{_few(unknown)}, which no lab run wrote")
+    return found
+
 # %% ../nbs/06_cli.ipynb #acb95d5d
+@dataclass
+class _Target:
+    "Where the output goes, and what was there when the run started: all the commit may replace."
+    path:Path # absolute output folder
+    was:str # 'free' (the default name: any free one will do), 'missing', 'empty', or 'lab' (an earlier output, --force)
+    ident:tuple|None=None # (device, inode) of the folder that was there
+    mode:int|None=None # its permission bits: the new output keeps them (a private folder stays private)
+    files:dict|None=None # for 'lab': what `_lab_files` found
+
 def _check_out(text:str|None, # the `--out` argument, None when not given
                force:bool, # `--force` was given
                error, # `parser.error`, called with a one-line message on bad output folders
-              ) -> tuple[Path, bool]: # absolute output path, and whether it was chosen automatically
+              ) -> _Target:
     "The output folder for `--out text`, refusing folders the run must not write into."
-    if text is None: return _free_name(Path.cwd()), True
+    try: here = Path.cwd()
+    except OSError: here = None # the current folder was deleted: only an absolute --out can work
+    if text is None:
+        if here is None: error("the current folder no longer exists: cd into a folder, or give --out an absolute path")
+        return _Target(_free_name(here), 'free')
+    shown = _printable(text)
     if not text.strip(): error("--out: the folder name is empty")
-    out = Path(os.path.abspath(os.path.expanduser(text)))
-    if out.is_symlink(): error(f"--out: {text} is a symbolic link: give the folder it points to, or a new name")
-    if not out.exists(): return out, False
-    if not out.is_dir(): error(f"--out: {text} exists and is not a folder")
-    here = Path.cwd().resolve()
-    if out.resolve() == here or out.resolve() in here.parents:
-        error(f"--out: {text} is the current folder or one of its parents: choose a new folder")
-    try: empty = not any(out.iterdir())
-    except OSError as e: error(f"--out: cannot read {text}: {e.strerror or e}")
-    if empty: return out, False
-    if not force: error(f"--out: {text} is not empty: pass --force to replace it, or choose a new folder")
-    if not (out / 'summary.json').is_file():
-        error(f"--out: {text} is not empty and holds no summary.json, so it is not an earlier lab output: "
-              "--force only replaces those")
-    return out, False
+    path = os.path.expanduser(text)
+    if here is None and not os.path.isabs(path):
+        error(f"--out: {shown} is relative, but the current folder no longer exists: give an absolute path")
+    out = Path(os.path.abspath(path))
+    try: st = os.lstat(out)
+    except (FileNotFoundError, NotADirectoryError): return _Target(out, 'missing') # a parent that is a file: see staging
+    except OSError as e: error(f"--out: cannot use {shown}: {e.strerror or e}") # too long, a loop, no permission
+    if stat.S_ISLNK(st.st_mode): error(f"--out: {shown} is a symbolic link: give the folder it points to, or a new name")
+    if not stat.S_ISDIR(st.st_mode): error(f"--out: {shown} exists and is not a folder")
+    if here is not None and (out.resolve() == here.resolve() or out.resolve() in here.resolve().parents):
+        error(f"--out: {shown} is the current folder or one of its parents: choose a new folder")
+    try: empty = not os.listdir(out)
+    except OSError as e: error(f"--out: cannot read {shown}: {e.strerror or e}")
+    ident, mode = (st.st_dev, st.st_ino), stat.S_IMODE(st.st_mode)
+    if empty: return _Target(out, 'empty', ident, mode)
+    if not force: error(f"--out: {shown} is not empty: pass --force to replace it, or choose a new folder")
+    try: files = _lab_files(out)
+    except _NotLab as e:
+        if str(e) == 'no summary.json':
+            error(f"--out: {shown} is not empty and holds no summary.json, so it is not an earlier lab output: "
+                  "--force only replaces those")
+        error(f"--out: {shown} holds {e}: --force only replaces an earlier lab output, and nothing else; "
+              "move such files out first, or choose a new folder")
+    except OSError as e: error(f"--out: cannot read {shown}: {e.strerror or e}")
+    return _Target(out, 'lab', ident, mode, files)
 
 # %% ../nbs/06_cli.ipynb #e873768a
-def _make_staging(out:Path, # the final output folder
+def _new_folder(parent:Path, prefix:str, suffix:str) -> Path:
+    "A new folder `parent/prefix<8 random hex digits>suffix`, made like any folder (umask, inherited set-group-ID)."
+    for _ in range(100):
+        path = parent / f'{prefix}{os.urandom(4).hex()}{suffix}'
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError: continue
+    raise FileExistsError(errno.EEXIST, 'no free name for a new folder', str(parent))
+
+def _make_staging(target:_Target, # where the output goes
                   error, # `parser.error`
                  ) -> tuple[Path, list[Path]]: # the staging folder, and the parent folders created for it
-    "Create the hidden staging folder beside `out` (and any missing parents), or report why it cannot be."
-    missing, p = [], out.parent
-    while not (p.exists() or p.is_symlink()): missing.append(p); p = p.parent
-    made = []
+    "Create the hidden staging folder beside the output (and any missing parents), or report why it cannot be."
+    out, made = target.path, []
     try:
+        missing, p = [], out.parent
+        while not os.path.lexists(p): missing.append(p); p = p.parent
         for folder in reversed(missing): folder.mkdir(); made.append(folder)
-        staging = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', suffix='.partial', dir=out.parent))
-        staging.chmod(0o777 & ~_umask()) # mkdtemp makes it private (0700); the output is an ordinary folder
+        staging = _new_folder(out.parent, f'.{out.name[:40]}.', '.partial')
+        if target.mode is not None: os.chmod(staging, target.mode) # private from the start if the folder was
     except OSError as e:
         _discard(None, made)
+        if target.was == 'free': error(f"cannot write {_shown(out)} in the current folder: {e.strerror or e}: give --out a folder")
         error(f"--out: cannot write {_shown(out)}: {e.strerror or e}")
     return staging, made
-
-def _umask() -> int:
-    "The process's file-creation mask (reading it means setting it: put it straight back)."
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 def _discard(staging:Path|None, # staging folder to delete, if any
              made:list[Path], # parent folders created for it, removed when empty
             ):
     "Remove an unfinished output: the staging folder and the parents created for it."
-    if staging is not None: shutil.rmtree(staging, ignore_errors=True)
+    if staging is not None:
+        for _ in range(20): # a file written into it while it was being removed stops rmtree: go again
+            shutil.rmtree(staging, ignore_errors=True)
+            if not os.path.lexists(staging): break
+            time.sleep(0.01)
     for folder in reversed(made):
         try: folder.rmdir()
         except OSError: break # not empty any more: someone else uses it
 
-# %% ../nbs/06_cli.ipynb #ae04c568
-def _commit(staging:Path, # the complete output, written beside `out`
-            out:Path, # its final name
-            auto:bool, # `out` was chosen automatically: take the next free name if it is taken by now
-           ) -> Path: # where the output is
-    "Rename the finished `staging` folder to `out`, replacing an earlier output there."
-    while auto:
-        if not (out.exists() or out.is_symlink()):
-            try:
-                os.rename(staging, out)
-                return out
-            except OSError as e:
-                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY): raise
-        out = _free_name(out.parent)
-    if not (out.is_dir() and any(out.iterdir())):
-        os.rename(staging, out) # replaces an empty folder; fails (ENOTEMPTY) if one was filled meanwhile
-        return out
-    old = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', suffix='.old', dir=out.parent))
-    os.rename(out, old) # onto the empty placeholder: atomic
-    try: os.rename(staging, out)
-    except OSError:
-        os.rename(old, out) # put the earlier output back
+# %% ../nbs/06_cli.ipynb #dc98f547
+_RENAME_NOREPLACE, _RENAME_EXCHANGE = 1, 2 # flags of Linux's renameat2
+_AT_FDCWD = -100
+
+@functools.cache
+def _renameat2():
+    "Linux's `renameat2` from the C library (glibc 2.28 or later), or None where there is none."
+    if not sys.platform.startswith('linux'): return None
+    try:
+        import ctypes
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (ImportError, OSError, AttributeError): return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+def _rename2(src:Path, dst:Path, flags:int) -> bool:
+    "Rename `src` to `dst` with `renameat2` `flags`: True if done, False if this system or file system cannot."
+    fn = _renameat2()
+    if fn is None: return False
+    import ctypes
+    if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0: return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP): return False # an old kernel, or e.g. some network file systems
+    raise OSError(err, os.strerror(err), str(src), None, str(dst))
+
+def _rename_new(src:Path, dst:Path):
+    "Rename the folder `src` to `dst` only if nothing is at `dst`; `FileExistsError` otherwise: nothing is ever replaced."
+    if _rename2(src, dst, _RENAME_NOREPLACE): return
+    os.mkdir(dst) # claim the name: fails if anything is there ...
+    try: os.rename(src, dst) # ... then replace our own empty folder, which fails if something was put into it
+    except OSError as e:
+        try: os.rmdir(dst) # only if it is still empty, so still ours
+        except OSError: pass
+        if e.errno in (errno.ENOTEMPTY, errno.EEXIST): raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst)) from None
         raise
-    shutil.rmtree(old, ignore_errors=True)
-    return out
+
+# %% ../nbs/06_cli.ipynb #ae04c568
+class _Changed(Exception):
+    "The output folder is not what the run found at the start: it is left alone; the message says how it changed."
+
+def _remove_lab_files(old:Path, files:dict) -> list[str]:
+    "Remove from `old` the very files and `lr-*` folders `_lab_files` recorded, then `old`; what is left in it."
+    for rel in sorted(files, key=lambda r: (r.endswith('/'), -r.count('/'))): # files first, deepest first
+        path = old / rel.rstrip('/')
+        try: st = os.lstat(path)
+        except FileNotFoundError: continue
+        if _identity(st) != files[rel]: continue # not the file that was checked: not ours to remove
+        try: os.rmdir(path) if rel.endswith('/') else os.unlink(path)
+        except OSError: pass # a folder with something new in it
+    try:
+        os.rmdir(old)
+        return []
+    except OSError: return sorted(os.listdir(old))
+
+def _aside(out:Path) -> Path:
+    "Rename `out` to a new hidden name beside it; that name."
+    for _ in range(100):
+        old = out.with_name(f'.{out.name[:40]}.{os.urandom(4).hex()}.old')
+        try:
+            _rename_new(out, old)
+            return old
+        except FileExistsError: continue # that random name is taken: another
+    raise FileExistsError(errno.EEXIST, 'no free name', str(out))
+
+def _keep(folder:Path, out:Path, suffix:str='new') -> Path:
+    "Give `folder` a visible name beside `out` (`out.new`, `out.new-2`, ...); where it is, perhaps where it was."
+    for k in range(1, 100):
+        path = out.with_name(f"{out.name}.{suffix}{'' if k == 1 else f'-{k}'}")
+        try:
+            _rename_new(folder, path)
+            return path
+        except FileExistsError: continue
+        except OSError: break # e.g. a name at the length limit: keep the hidden name, which the message gives
+    return folder
+
+def _commit(staging:Path, # the complete output, written beside the target
+            target:_Target, # where it goes, and what was there at the start
+           ) -> tuple[Path, Path|None]: # where the output is; where files found in a replaced output were kept, if any
+    "Move `staging` into place if the target is still what the run found; `_Changed` if it is not."
+    out = target.path
+    if target.was == 'free':
+        while True:
+            try:
+                _rename_new(staging, out)
+                return out, None
+            except FileExistsError: out = _free_name(out.parent)
+    shown = _shown(out)
+    try: st = os.lstat(out)
+    except FileNotFoundError: st = None # the folder the run found was removed meanwhile: nothing to replace
+    if st is None or target.was == 'missing':
+        try: _rename_new(staging, out)
+        except FileExistsError: raise _Changed(f"{shown} appeared while the lab ran, so it was left as it is") from None
+        return out, None
+    if (st.st_dev, st.st_ino) != target.ident or not stat.S_ISDIR(st.st_mode):
+        raise _Changed(f"{shown} was replaced by something else while the lab ran, so it was left as it is")
+    os.chmod(staging, stat.S_IMODE(st.st_mode)) # the output keeps the folder's permissions
+    if target.was == 'empty':
+        try: os.rename(staging, out) # replaces the empty folder in one step; fails if anything is in it now
+        except OSError as e:
+            if e.errno not in (errno.ENOTEMPTY, errno.EEXIST): raise
+            raise _Changed(f"{shown} was empty when the lab started but is not now, so it was left as it is") from None
+        return out, None
+    try: files = _lab_files(out) # an earlier output with --force: still nothing but lab files?
+    except _NotLab as e: raise _Changed(f"{shown} changed while the lab ran (it now holds {e}), so it was left as it is") from None
+    if _rename2(staging, out, _RENAME_EXCHANGE): old = staging # swapped in one step
+    else:
+        old = _aside(out)
+        try: _rename_new(staging, out)
+        except FileExistsError:
+            raise _Changed(f"{shown} appeared again while it was being replaced (the earlier output is in "
+                           f"{_shown(old)}{os.sep}), so it was left as it is") from None
+    left = _remove_lab_files(old, files)
+    return out, (_keep(old, out, 'old') if left else None)
 
 # %% ../nbs/06_cli.ipynb #c321f15e
-class _Terminated(BaseException):
-    "SIGTERM, raised like a `KeyboardInterrupt` so the unfinished output is cleaned up."
+_ENDING = ('SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGPROF',
+           'SIGXCPU', 'SIGPWR', 'SIGSTKFLT', 'SIGIO', 'SIGBREAK')
 
-def _raise_terminated(signum, frame): raise _Terminated()
+def _ending_signals() -> list[int]:
+    "The signals whose default action ends the process, on this system (real-time ones included)."
+    found = [getattr(signal, n) for n in _ENDING if hasattr(signal, n)]
+    if hasattr(signal, 'SIGRTMIN'): found += range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
+    return list(dict.fromkeys(found))
+
+def _signal_name(signum:int) -> str:
+    try: return signal.Signals(signum).name
+    except ValueError: return f'signal {signum}'
+
+class _Stop:
+    "A signal handler that notes the first ending signal and kills the worker process; it never raises."
+    def __init__(self): self.signum, self.worker = None, None
+    def __call__(self, signum, frame):
+        if self.signum is None: self.signum = signum
+        self.end_worker()
+    def end_worker(self):
+        "Kill the worker process, if there is one still running."
+        if self.worker is not None and self.worker.returncode is None:
+            try: self.worker.kill()
+            except OSError: pass
 
 @contextmanager
-def _signals(handlers:dict):
-    "Install `handlers` (signal number -> handler) where a signal is not ignored; restore them after."
-    if threading.current_thread() is not threading.main_thread(): yield; return # only the main thread may
-    saved = {s: signal.getsignal(s) for s in handlers}
+def _catching(stop:_Stop, # the handler
+              restore:bool=True, # put the previous handlers back at the end; False: ignore the signals from then on
+             ):
+    "Send every ending signal to `stop` (main thread only; a signal set to be ignored stays ignored)."
+    saved = {}
     try:
-        for s, h in handlers.items():
-            if saved[s] not in (signal.SIG_IGN, None): signal.signal(s, h)
-        yield
-    finally:
-        for s, h in saved.items():
-            if h is not None: signal.signal(s, h)
+        if threading.current_thread() is threading.main_thread():
+            for s in _ending_signals():
+                try:
+                    old = signal.getsignal(s)
+                    if old in (signal.SIG_IGN, None): continue # ignored on purpose (nohup, a background job), or not ours
+                    signal.signal(s, stop)
+                    saved[s] = old
+                except (OSError, ValueError): continue # reserved by the C library
+        yield stop
+    finally: # Python's own exit would put back the default (death by the signal) for the process's last moments
+        for s, old in saved.items(): signal.signal(s, old if restore else signal.SIG_IGN)
 
-def _interruptible(): return _signals({signal.SIGINT: signal.default_int_handler, signal.SIGTERM: _raise_terminated})
-def _uninterruptible(): return _signals({signal.SIGINT: lambda *_: None, signal.SIGTERM: lambda *_: None})
+def _stopped(prog:str, signum:int, worker_only:bool=False) -> str:
+    "The one-line message for a run ended by `signum`."
+    if worker_only: return f"{prog}: stopped: the lab's worker process was killed by {_signal_name(signum)}; nothing was written"
+    what = {signal.SIGINT: 'interrupted', signal.SIGTERM: 'terminated'}.get(signum, f'stopped by {_signal_name(signum)}')
+    return f"{prog}: {what}: nothing was written"
+
+# %% ../nbs/06_cli.ipynb #125c5d88
+_WORKER = ("import json, sys; spec = json.loads(sys.argv[1]); sys.path[:] = spec['path']; "
+           "from linreg2p.cli import _worker; _worker(spec)")
+_KEYBOARD = ('SIGINT', 'SIGQUIT') # sent by the terminal to the whole process group: the command decides
+
+def _orphaned(staging:Path, made:list[Path]):
+    "In the worker: wait until the command is gone (the pipe from it closes), then remove the unfinished output and exit."
+    try:
+        while os.read(0, 4096): pass
+    except OSError: pass
+    _discard(staging, made)
+    os._exit(1)
+
+def _worker(spec:dict):
+    "The lab in its own process: write everything into the staging folder, then answer on the original stdout."
+    for name in _KEYBOARD:
+        if hasattr(signal, name): signal.signal(getattr(signal, name), signal.SIG_IGN)
+    if hasattr(signal, 'pthread_sigmask'): signal.pthread_sigmask(signal.SIG_UNBLOCK, spec['blocked'])
+    answer = os.dup(1)
+    os.dup2(2, 1) # stray prints go to stderr: stdout carries only the answer
+    staging, made = Path(spec['staging']), [Path(p) for p in spec['made']]
+    threading.Thread(target=_orphaned, args=(staging, made), daemon=True).start()
+    try: result = {'summary': _run_lab(argparse.Namespace(**spec['args']), spec['lrs'], staging)}
+    except OSError as e: result = {'oserror': e.strerror or str(e)}
+    except MemoryError: result = {'error': 'out of memory'}
+    except BaseException as e:
+        traceback.print_exc()
+        result = {'error': f'{type(e).__name__}: {e}'}
+    try:
+        with open(answer, 'w') as fh: fh.write(json.dumps(result))
+        sys.stderr.flush()
+    except OSError: pass # the command is gone
+    os._exit(0) # no interpreter teardown: nothing is left to write, and tearing torch down takes time
+
+def _start_worker(spec:dict, stop:_Stop) -> subprocess.Popen:
+    "Start the worker with the ending signals blocked, so that none reaches it before it can ignore the keyboard's."
+    spec['blocked'] = _ending_signals()
+    if not sys.executable: raise OSError(errno.ENOENT, 'cannot find the Python interpreter to run the lab')
+    try: os.fstat(2); stderr = None # the worker writes its warnings where the command writes its own
+    except OSError: stderr = subprocess.DEVNULL # closed (2>&-): a pipe made below could take its number
+    env = os.environ | {'MPLBACKEND': 'Agg'} # files only, whatever the user's setting (even an invalid one)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, spec['blocked']) if hasattr(signal, 'pthread_sigmask') else None
+    try:
+        stop.worker = subprocess.Popen([sys.executable, '-c', _WORKER, json.dumps(spec)], env=env,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+    finally:
+        if old is not None: signal.pthread_sigmask(signal.SIG_SETMASK, old) # a signal that came meanwhile arrives now
+    if stop.signum is not None: stop.end_worker()
+    return stop.worker
+
+def _run_worker(args, # parsed `lab` arguments
+                lrs:list[float], # learning rates, one run each
+                staging:Path, # where the worker writes
+                made:list[Path], # parent folders created for it (the worker removes them if orphaned)
+                stop:_Stop, # the signal handler, which kills the worker
+               ) -> tuple[dict|None, int]: # the worker's answer (None if it gave none), and its exit status
+    "Run the lab in a worker process and wait for it."
+    settings = {k: getattr(args, k) for k in ('iters', 'w0', 'b0', 'seed', 'noise', 'grid', 'every', 'format', 'animate')}
+    spec = {'path': [p for p in sys.path if isinstance(p, str)], 'staging': str(staging), 'made': [str(p) for p in made], 'lrs': lrs, 'args': settings}
+    proc = _start_worker(spec, stop)
+    try:
+        data = proc.stdout.read() # until the worker exits (or is killed by `stop`)
+        proc.wait()
+    finally:
+        if proc.returncode is None: proc.kill(); proc.wait()
+        proc.stdout.close(); proc.stdin.close()
+    try: return json.loads(data), proc.returncode
+    except ValueError: return None, proc.returncode
 
 # %% ../nbs/06_cli.ipynb #0ce78bef
 def _headless():
@@ -256,7 +592,7 @@ def _save(fig, folder:Path, name:str, saved:list):
     "Write `fig` to `folder/name` and append `name` to `saved`; metadata fixed so files repeat exactly."
     import matplotlib
     path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(exist_ok=True) # a run's lr-LR folder; never `folder` itself, once it has been removed
     meta = {'png': {'Software': None}, 'svg': {'Date': None}, 'pdf': {'CreationDate': None}}[path.suffix[1:]]
     with matplotlib.rc_context({'svg.hashsalt': 'linreg2p'}): fig.savefig(path, dpi=100, metadata=meta)
     saved.append(name)
@@ -341,49 +677,82 @@ def _table(summary:dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/06_cli.ipynb #255e9ed3
-def _lab(args) -> int:
+def _snapshots(iters:int, every:int) -> int:
+    "How many step-K figures a run of `iters` updates draws with `--every every`: every `every` steps, and the last."
+    return len(range(0, iters + 1, every)) + (iters % every != 0)
+
+def _report(summary:dict, out:Path) -> str|None:
+    "Print the table and where the output is; None, or why it could not be printed (a closed pipe is not a reason)."
+    text = f"{_table(summary)}\n{len(summary['figures'])} figures, history.csv and summary.json in {_shown(out)}{os.sep}\n"
+    try: _write(sys.stdout, text)
+    except (OSError, ValueError) as e: return getattr(e, 'strerror', None) or str(e)
+
+def _lab(args, # parsed `lab` arguments
+         stop:_Stop, # the signal handler in place while the command runs
+        ) -> int: # the exit status
     "The `lab` subcommand: run the lab into a new output folder; returns the exit status."
-    lrs = args.lr or list(_DEFAULT_LRS)
-    seen = set()
-    for lr in lrs:
-        if lr in seen: args.parser.error(f"--lr: {lr!r} is given twice")
-        seen.add(lr)
-    out, auto = _check_out(args.out, args.force, args.parser.error)
-    staging, made = _make_staging(out, args.parser.error)
-    prog = args.parser.prog
+    lrs, error, prog = args.lr or list(_DEFAULT_LRS), args.parser.error, args.parser.prog
+    if len(set(lrs)) < len(lrs): error(f"--lr: {next(lr for lr in lrs if lrs.count(lr) > 1)!r} is given twice")
+    if len(lrs) > _MAX_LRS: error(f"--lr: at most {_MAX_LRS} learning rates, got {len(lrs)}")
+    if _snapshots(args.iters, args.every) > _MAX_SNAPSHOTS:
+        least = next(e for e in range(max(1, args.iters // _MAX_SNAPSHOTS), args.iters + 2) if _snapshots(args.iters, e) <= _MAX_SNAPSHOTS)
+        error(f"--every: {args.every} would draw {_snapshots(args.iters, args.every)} snapshots per learning rate, "
+              f"at most {_MAX_SNAPSHOTS}: give --every {least} or more")
+    target = _check_out(args.out, args.force, error)
+    if stop.signum is not None: _say(_stopped(prog, stop.signum)); return 128 + stop.signum
+    staging, made = _make_staging(target, error)
     try:
-        with _interruptible():
-            summary = _run_lab(args, lrs, staging)
-            with _uninterruptible(): out = _commit(staging, out, auto)
-    except KeyboardInterrupt:
-        _discard(staging, made)
-        print(f"{prog}: interrupted: nothing was written", file=sys.stderr)
-        return 130
-    except _Terminated:
-        _discard(staging, made)
-        print(f"{prog}: terminated: nothing was written", file=sys.stderr)
-        return 143
-    except OSError as e:
-        _discard(staging, made)
-        print(f"{prog}: error: cannot write {_shown(out)}: {e.strerror or e}; nothing was written", file=sys.stderr)
+        try: answer, status = _run_worker(args, lrs, staging, made, stop) if stop.signum is None else (None, 0)
+        except OSError as e: # no Python to start, no process left to start
+            _discard(staging, made)
+            _say(f"{prog}: error: cannot start the lab's worker process: {e.strerror or e}; nothing was written")
+            return 1
+        if stop.signum is not None or status < 0:
+            signum = stop.signum or -status
+            _discard(staging, made)
+            _say(_stopped(prog, signum, worker_only=stop.signum is None))
+            return 128 + signum
+        if answer is None or 'summary' not in answer:
+            _discard(staging, made)
+            if answer and 'oserror' in answer:
+                _say(f"{prog}: error: cannot write {_shown(target.path)}: {answer['oserror']}; nothing was written")
+            else:
+                why = answer['error'] if answer else f'its process ended with status {status}'
+                _say(f"{prog}: error: the lab failed ({_printable(why)}); nothing was written")
+            return 1
+        try: out, old = _commit(staging, target)
+        except OSError as e: raise _Changed(f"cannot move the output to {_shown(target.path)}: {e.strerror or e}") from None
+    except _Changed as e:
+        _say(f"{prog}: error: {e}; this run's output is in {_shown(_keep(staging, target.path))}{os.sep}")
         return 1
     except BaseException:
         _discard(staging, made)
         raise
-    print(_table(summary))
-    print(f"{len(summary['figures'])} figures, history.csv and summary.json in {_shown(out)}{os.sep}")
+    if old is not None:
+        _say(f"{prog}: warning: {_shown(out)} was replaced, but files that appeared in it meanwhile are kept in {_shown(old)}{os.sep}")
+    if stop.signum is not None: # it came while the output was being moved into place: it is complete
+        what = _stopped(prog, stop.signum).removesuffix(': nothing was written')
+        _say(f"{what} after the output was complete: it is in {_shown(out)}{os.sep}")
+        return 128 + stop.signum
+    problem = _report(answer['summary'], out)
+    if problem:
+        _say(f"{prog}: error: cannot print the table ({problem}); the output is complete in {_shown(out)}{os.sep}")
+        return 1
     return 0
 
 # %% ../nbs/06_cli.ipynb #a140a50b
+_MAX_ARGS = 200 # the longest lab command: ten --lr and every option, about 45
+
 def main(argv:list[str]|None=None, # the arguments after the program name; None reads them from `sys.argv`
-        ) -> int: # exit status: 0 done, 1 output not written, 2 bad usage, 130 interrupted, 143 terminated
+        ) -> int: # exit status: 0 done, 1 output not written (where asked), 2 bad usage, 128+N stopped by signal N
     "Run the `linreg2p` command line."
-    try:
-        args, unknown = _parser().parse_known_args(argv)
-        if unknown: args.parser.error(f"unrecognized arguments: {' '.join(unknown)}") # said by `linreg2p lab`
-        return _lab(args) # the only subcommand so far: args.command == 'lab'
-    except SystemExit as e: # --help, --version and usage errors: argparse has printed its message
-        return e.code if isinstance(e.code, int) else 0 if e.code is None else 1
-    except KeyboardInterrupt: # Ctrl-C before the run started: nothing to clean up
-        print("linreg2p: interrupted", file=sys.stderr)
-        return 130
+    with _catching(_Stop(), restore=argv is not None) as stop:
+        try:
+            argv = sys.argv[1:] if argv is None else list(argv)
+            if len(argv) > _MAX_ARGS: # argparse takes time quadratic in their number: a minute for 40 000
+                _parser().error(f"{len(argv)} arguments: no command takes more than {_MAX_ARGS}")
+            args, unknown = _parser().parse_known_args(argv)
+            if unknown: args.parser.error(f"unrecognized arguments: {' '.join(unknown)}") # said by `linreg2p lab`
+            return _lab(args, stop) # the only subcommand so far: args.command == 'lab'
+        except SystemExit as e: # --help, --version and usage errors: argparse has printed its message
+            return e.code if isinstance(e.code, int) else 0 if e.code is None else 1
