@@ -676,6 +676,8 @@ def axe_report(site, server, browser):
             v, page = _themed_visit(browser, server, path, theme)
             if '?q=' in path: page.wait_for_function("() => /finished/.test(document.querySelector('#search-results .search-summary')?.innerText || '')", timeout=60000)
             page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            # opened code fades in: measure the colours it ends with, not a frame of the fade
+            page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
             report[(path, theme)] = axe_violations(page)
             v.close()
     print(f'axe-core over {len(pages)} pages x {len(THEMES)} themes in {time.time() - t:.1f} s')
