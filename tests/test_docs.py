@@ -308,21 +308,21 @@ def test_math_rendered_offline(browser, server):
     v.close()
     assert not v.errors and not v.failed and not v.external
 
+def _build_from(tmp_path, notebooks):
+    "Build a site from the repository's index.ipynb and `notebooks` ({file name: notebook dict}); the output folder and the finished build."
+    nbs = tmp_path / 'nbs'; nbs.mkdir()
+    shutil.copy(ROOT / 'nbs' / 'index.ipynb', nbs)
+    for name, nb in notebooks.items(): (nbs / name).write_text(json.dumps(nb))
+    out = tmp_path / 'site'
+    return out, subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--nbs', str(nbs), '--out', str(out)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=300)
+
 def test_build_fails_on_a_warning(tmp_path):
     """A broken cross-reference is a Sphinx warning, and a warning fails the build without touching the output folder;
     so does a figure for which no alt text can be found (no metadata, no comment, no prose before it)."""
-    nbs = tmp_path / 'nbs'; nbs.mkdir()
-    shutil.copy(ROOT / 'nbs' / 'index.ipynb', nbs)
-    broken = {'cells': [{'cell_type': 'markdown', 'id': 'title', 'metadata': {}, 'source': '# Broken\n> a page with a broken link'},
-                        {'cell_type': 'markdown', 'id': 'broken', 'metadata': {}, 'source': 'See {doc}`no-such-page` for more.'}],
-              'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
-              'nbformat': 4, 'nbformat_minor': 5}
-    (nbs / '01_broken.ipynb').write_text(json.dumps(broken))
+    broken = _notebook([_md_cell('# Broken\n> a page with a broken link'), _md_cell('See {doc}`no-such-page` for more.')])
     mute = _notebook([_md_cell('# Mute'), _png_cell('plt.plot([1, 2])', _png((200, 0, 0)))]) # no subtitle, no prose
-    (nbs / '02_mute.ipynb').write_text(json.dumps(mute))
-    out = tmp_path / 'site'
-    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--nbs', str(nbs), '--out', str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out, res = _build_from(tmp_path, {'01_broken.ipynb': broken, '02_mute.ipynb': mute})
     assert res.returncode != 0
     assert 'no-such-page' in res.stdout + res.stderr
     assert 'no alt text' in res.stdout + res.stderr
@@ -423,16 +423,8 @@ def test_explorer_marker_is_checked():
 
 def test_explorer_bad_marker_fails_the_build(tmp_path):
     "A marker the build cannot use stops it with one line naming the notebook, the attribute and the value."
-    nbs = tmp_path / 'nbs'; nbs.mkdir()
-    shutil.copy(ROOT / 'nbs' / 'index.ipynb', nbs)
-    nb = {'cells': [{'cell_type': 'markdown', 'id': 'title', 'metadata': {}, 'source': '# Explorer\n> a page with a bad marker'},
-                    {'cell_type': 'markdown', 'id': 'marker', 'metadata': {}, 'source': '<div class="linreg2p-explorer" data-lr="0.5"></div>'}],
-          'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
-          'nbformat': 4, 'nbformat_minor': 5}
-    (nbs / '01_marker.ipynb').write_text(json.dumps(nb))
-    out = tmp_path / 'site'
-    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--nbs', str(nbs), '--out', str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    nb = _notebook([_md_cell('# Explorer\n> a page with a bad marker'), _md_cell('<div class="linreg2p-explorer" data-lr="0.5"></div>')])
+    out, res = _build_from(tmp_path, {'01_marker.ipynb': nb})
     assert res.returncode != 0 and not out.exists()
     assert "01_marker.ipynb: data-lr must be a number from 0.01 to 0.4 in steps of 0.01, got '0.5'" in res.stderr
     assert 'Traceback' not in res.stderr
@@ -771,12 +763,9 @@ def _notebook(cells):
 def test_alt_text_in_a_built_site(tmp_path):
     """Build a site from fixture notebooks: a copy of the lab whose first figure carries an `alt` in its output
     metadata (as the library's display code writes it), and a notebook exercising each fallback."""
-    nbs = tmp_path / 'nbs'; nbs.mkdir()
-    shutil.copy(ROOT / 'nbs' / 'index.ipynb', nbs)
     lab = json.loads((ROOT / 'nbs' / '00_models.ipynb').read_text())
     first = next(o for c in lab['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []) if 'image/png' in o.get('data', {}))
     first.setdefault('metadata', {})['image/png'] = {'alt': 'Sixty noisy points scattered about the line y = x - 1.', 'width': 400}
-    (nbs / '00_models.ipynb').write_text(json.dumps(lab))
     figs = _notebook([
         _md_cell('# Figures\n> fixture'),
         _md_cell('The loss bowl seen from above.\n\n**Fixed: an aside.** It is not about the picture.'),
@@ -785,10 +774,7 @@ def test_alt_text_in_a_built_site(tmp_path):
         _md_cell('Three snapshots of the run.'),
         _png_cell('for k in range(3): show(k)', _png((1, 2, 3)), _png((4, 5, 6)), _png((7, 8, 9)), alts=('', 'The middle snapshot.', '')),
     ])
-    (nbs / '01_figs.ipynb').write_text(json.dumps(figs))
-    out = tmp_path / 'site'
-    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--nbs', str(nbs), '--out', str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out, res = _build_from(tmp_path, {'00_models.ipynb': lab, '01_figs.ipynb': figs})
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     def alts(page):
         html = (out / page).read_text()
