@@ -1,5 +1,5 @@
 "Animations and the slider panel: frames, GIFs and widget updates checked against independent runs, no browser."
-import io, subprocess, sys, warnings
+import io, re, subprocess, sys, types, warnings
 import numpy as np
 import pytest
 from PIL import Image
@@ -103,9 +103,25 @@ def test_html_player_embeds_every_frame(lab):
     assert html.count('data:image/png;base64') == 7
     assert '<script' in html
     assert 'https://' not in html and 'fa-play' not in html # no web font: it plays offline, buttons are characters
+    assert re.search(r'<img id="_anim_img\w+" alt="Animation of lr 0\.1, one frame per step: the line moving', html) # says what it shows
     still = to_html(anim, autoplay=False).data
-    assert html.count('play_animation()') == still.count('play_animation()') + 1 # started once the player exists
+    name = re.search(r'(anim\w+) = new Animation', html)[1]
+    assert re.search(r'IntersectionObserver.*\}\)\(' + name + r', 1\);', html, re.S) # it plays once it is in view
+    assert re.search(r'\}\)\(anim\w+, 0\);', still) and not re.search(r'\}\)\(anim\w+, 1\);', still) # autoplay off: the watcher never starts it
+    assert html.count('play_animation()') == still.count('play_animation()') # nothing calls play outside the watcher
     with pytest.raises(ValueError, match='default_mode'): to_html(anim, default_mode='bounce')
+
+
+def test_html_player_of_any_matplotlib_animation():
+    from matplotlib.figure import Figure
+    from matplotlib.animation import FuncAnimation
+    fig = Figure(figsize=(2, 2), dpi=50)
+    ax = fig.add_subplot(); ax.set(title='a dot', xlabel='t', ylabel='v', xlim=(0, 2), ylim=(0, 2))
+    dot, = ax.plot([0], [0], 'o')
+    anim = FuncAnimation(fig, lambda k: dot.set_data([k], [k]), frames=3)
+    html = to_html(anim).data # not from `animate`: matplotlib draws each frame in full
+    assert html.count('data:image/png;base64') == 3 and 'https://' not in html
+    assert 'IntersectionObserver' in html and 'alt="Animation: a dot (v against t)"' in html
 
 
 def test_bad_input_names_the_argument(lab):
@@ -211,7 +227,26 @@ def test_module_imports_without_ipywidgets_or_pyplot():
             "import linreg2p.animation as a\n"
             "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported at import time'\n"
             "try: a.explore()\n"
-            "except ImportError: print('explore needs ipywidgets')\n")
+            "except ModuleNotFoundError as e: print('explore:', e, e.name)\n")
     res = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    assert 'explore needs ipywidgets' in res.stdout
+    assert res.stdout.startswith('explore: ') and 'pip install "linreg2p[widgets]"' in res.stdout # says how to get it
+    assert res.stdout.rstrip().endswith('ipywidgets') # and names the missing module, like Python's own error
+
+
+def test_an_old_ipywidgets_is_refused_with_the_same_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'ipywidgets', types.SimpleNamespace(__version__='7.7.1')) # e.g. what Colab ships
+    with pytest.raises(ImportError, match=r'ipywidgets 8 or newer, found 7\.7\.1: pip install "linreg2p\[widgets\]"'):
+        explore()
+
+
+def test_closing_a_panel_closes_every_widget_in_it():
+    import ipywidgets
+    panel = explore()
+    def tree(w): return [w, *(x for c in getattr(w, 'children', ()) for x in tree(c))]
+    widgets = tree(panel.widget)
+    assert set(map(id, panel.sliders.values())) | {id(panel.status), id(panel.image)} <= set(map(id, widgets))
+    assert all(w.comm is not None for w in widgets)
+    panel.close()
+    assert all(w.comm is None and w.layout.comm is None for w in widgets) # none is left open in the kernel
+    assert isinstance(panel.widget, ipywidgets.VBox)

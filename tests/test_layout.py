@@ -61,15 +61,17 @@ def test_the_lab_shows_at_most_200_lines_of_code():
     lines = sum(len(src.splitlines()) for src in _visible_code('00_models.ipynb'))
     assert lines <= 200, f'00_models shows {lines} lines of code'
 
-@pytest.mark.parametrize('nb', ['00_models.ipynb', '01_analysis.ipynb', '02_minibatch.ipynb', '03_pytorch_way.ipynb', '04_validation.ipynb'])
+LESSONS = ['00_models.ipynb', '01_analysis.ipynb', '02_minibatch.ipynb', '03_pytorch_way.ipynb', '04_validation.ipynb',
+           '05_animation.ipynb']
+
+@pytest.mark.parametrize('nb', LESSONS)
 def test_visible_cells_hold_no_walls_of_checks(nb):
     "A check stays in view only where it teaches: at most one line of checking per visible cell."
     check = re.compile(r'^\s*(assert\b|assert_allclose|test_eq|test_close|test_fail|np\.testing)', re.M)
     walls = [src for src in _visible_code(nb) if len(check.findall(src)) > 1]
     assert not walls, walls
 
-@pytest.mark.parametrize('nb', ['00_core.ipynb', '00_figures.ipynb', '00_models.ipynb', '01_analysis.ipynb', '02_minibatch.ipynb',
-                                '03_pytorch_way.ipynb', '04_validation.ipynb', '08_practice.ipynb'])
+@pytest.mark.parametrize('nb', ['00_core.ipynb', '00_figures.ipynb', '08_practice.ipynb', *LESSONS])
 def test_notebooks_need_no_developer_tools(nb):
     "A learner's copy needs only the runtime dependencies: nbdev and fastcore only behind a guard."
     for src in (''.join(c['source']) for c in _cells(nb) if c['cell_type'] == 'code'):
