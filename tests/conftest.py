@@ -21,3 +21,20 @@ from linreg2p.core import numpy_descent as np_descent
 
 # the benchmark lives beside the package (benchmarks/bench.py); the exactness tests use its naive references
 sys.path.insert(0, str(ROOT / 'benchmarks'))
+
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                 '--disable-component-update', '--no-first-run']
+
+@pytest.fixture(scope='session')
+def browser():
+    "One headless Chromium (Debian's) for every browser test: Playwright's sync API runs one per thread at a time."
+    exe = shutil.which('chromium')
+    if exe is None:
+        msg = 'chromium is not installed (apt-get install -y chromium); the browser tests need it'
+        if os.environ.get('CI') == 'true': pytest.fail(msg)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

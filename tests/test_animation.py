@@ -121,7 +121,7 @@ def test_html_player_of_any_matplotlib_animation():
     anim = FuncAnimation(fig, lambda k: dot.set_data([k], [k]), frames=3)
     html = to_html(anim).data # not from `animate`: matplotlib draws each frame in full
     assert html.count('data:image/png;base64') == 3 and 'https://' not in html
-    assert 'IntersectionObserver' in html and 'alt="Animation: a dot (v against t)"' in html
+    assert 'IntersectionObserver' in html and 'alt="Animation: a dot, v against t"' in html
 
 
 def test_bad_input_names_the_argument(lab):

@@ -15,8 +15,6 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                 '--disable-component-update', '--no-first-run']
 HIDDEN_DIRECTIVES = {'hide', 'export', 'exporti', 'default_exp'}
 
 def _src(cell): return ''.join(cell['source']) if isinstance(cell['source'], list) else cell['source']
@@ -73,19 +71,6 @@ def server(site):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f'http://127.0.0.1:{httpd.server_port}/'
     httpd.shutdown(); httpd.server_close()
-
-@pytest.fixture(scope='session')
-def browser():
-    exe = shutil.which('chromium')
-    if exe is None:
-        msg = 'chromium is not installed (apt-get install -y chromium); the docs browser tests need it'
-        if os.environ.get('CI') == 'true': pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 class Visit:
     "A page opened in a fresh browser context, with every request, failure and console error recorded."

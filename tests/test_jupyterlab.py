@@ -14,23 +14,11 @@ import pytest
 from PIL import Image
 from conftest import ROOT
 
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                 '--disable-component-update', '--no-first-run']
 NOTEBOOK = ROOT / 'nbs' / '05_animation.ipynb'
 
 def _missing(msg):
     if os.environ.get('CI') == 'true': pytest.fail(msg)
     pytest.skip(msg)
-
-@pytest.fixture(scope='module')
-def browser():
-    exe = shutil.which('chromium')
-    if exe is None: _missing('chromium is not installed (apt-get install -y chromium); the browser tests need it')
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 # what the page reports about the player: its frame's size on the page, the image it holds, and whether it moves
 MEASURE = """async (wait) => {
