@@ -226,13 +226,14 @@ class _GifWriter(AbstractMovieWriter):
 # %% ../nbs/05_animation.ipynb #80cc40ed
 def save_gif(anim, # an animation from `animate` (any matplotlib animation works, more slowly)
              path, # where to write the GIF
-             fps:float|None=None, # frames per second; None keeps the animation's interval
-             hold:float=1.0, # seconds to hold the last frame before the GIF loops
+             fps:float|None=None, # frames per second, in [0.01, 100]; None keeps the animation's interval
+             hold:float=1.0, # seconds to hold the last frame before the GIF loops, in [0, 600]
             ) -> Path: # `path`
     "Save an animation as a looping animated GIF with Pillow: no ffmpeg needed."
     path = Path(path)
-    fps = 1000 / _interval(anim) if fps is None else check_positive('fps', fps)
-    hold = check_finite('hold', hold)
+    # a GIF stores each frame's duration in hundredths of a second, in 16 bits: about 0.01 s to 11 minutes
+    fps = 1000 / _interval(anim) if fps is None else check_in_range('fps', fps, 0.01, 100)
+    hold = check_in_range('hold', hold, 0, 600)
     scene = getattr(anim, 'scene', None)
     if scene is None: # not ours: matplotlib's Pillow writer draws every frame in full
         from matplotlib.animation import PillowWriter

@@ -250,3 +250,11 @@ def test_closing_a_panel_closes_every_widget_in_it():
     panel.close()
     assert all(w.comm is None and w.layout.comm is None for w in widgets) # none is left open in the kernel
     assert isinstance(panel.widget, ipywidgets.VBox)
+
+@pytest.mark.parametrize('kw, name', [(dict(fps=1e-9), 'fps'), (dict(fps=1e6), 'fps'), (dict(hold=-1.0), 'hold'), (dict(hold=1e9), 'hold')])
+def test_save_gif_refuses_durations_a_gif_cannot_hold(lab, tmp_path, kw, name):
+    "A GIF frame lasts between 0.01 s and about 11 minutes: outside that, a ValueError naming the argument, and no file."
+    X, Y, surface = lab
+    anim = rendered(animate(train_model(X, Y, iters=3), surface))
+    with pytest.raises(ValueError, match=name): save_gif(anim, tmp_path / 'a.gif', **kw)
+    assert not (tmp_path / 'a.gif').exists()
