@@ -1,7 +1,8 @@
-"""Time the classic double-loop surface and `.data` training loop against linreg2p's versions, side by side, and check that both sides compute the same numbers.
+"""Time the classic double-loop surface, the `.data` training loop and the whole classic lab against linreg2p's versions, side by side, and check that both sides compute the same numbers.
 
     python benchmarks/bench.py                 # the full benchmark
-    python benchmarks/bench.py --size quick    # smaller sizes, for a quick look
+    python benchmarks/bench.py --size quick    # smaller sizes and fewer whole-lab runs, for a quick look
+    python benchmarks/bench.py --formats       # also price `linreg2p lab --format svg` and `--format pdf`
 
 This lives beside the package, not in it: it measures linreg2p, and learners never import it.
 """
@@ -14,20 +15,23 @@ import math
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 import numpy as np
 import torch
 from linreg2p.core import History, Moments, check_count, check_data, check_finite, check_positive, numpy_mse
 from linreg2p.models import make_data, plot_error_surfaces, train_model
 
 __all__ = ['SIZES', 'naive_surface', 'naive_train', 'raw_moment_loss', 'time_pair', 'peak_memory',
-           'pyplot_free_import', 'Row', 'run_benchmark', 'format_table', 'machine', 'main']
+           'pyplot_free_import', 'time_processes', 'Row', 'run_benchmark', 'format_table', 'machine', 'main']
 
 def naive_surface(w_range:float, # the grid spans w in [-w_range, w_range]
                   b_range:float, # the grid spans b in [-b_range, b_range]
@@ -172,6 +176,48 @@ def pyplot_free_import() -> tuple[bool, float]: # (pyplot stayed unloaded, secon
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()
     return out[0] == 'True', float(out[1])
 
+CLASSIC_LAB = Path(__file__).resolve().with_name('classic_lab.py') # the classic lab as one headless script
+IMPORTS_ONLY = ("import torch, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot, mpl_toolkits.mplot3d")
+
+def time_processes(commands:dict, # label -> command (a list); each runs in a new empty folder, its output given as `--out DIR`
+                   rounds:int=5, # runs of each command; the order rotates from round to round
+                  ) -> dict: # label -> {'wall': [seconds], 'cpu': [seconds of user + system time]}
+    "Run whole processes side by side: every command once per round, in an order that rotates, so that all see the same machine."
+    rounds = check_count('rounds', rounds, 1)
+    labels, out = list(commands), {label: {'wall': [], 'cpu': []} for label in commands}
+    for r in range(rounds):
+        for label in labels[r % len(labels):] + labels[:r % len(labels)]:
+            with tempfile.TemporaryDirectory() as d:
+                cmd = [str(Path(d) / 'out') if part == '{out}' else part for part in commands[label]]
+                before, t = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+                res = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
+                wall, after = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN)
+                if res.returncode != 0: raise RuntimeError(f'{label}: {" ".join(cmd)} failed:\n{res.stderr[-2000:]}')
+            out[label]['wall'].append(wall)
+            out[label]['cpu'].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return out
+
+def _lab_rows(rounds, formats):
+    "`linreg2p lab` against the classic lab, both as whole processes, and the imports every such process pays first."
+    commands = {'classic': [sys.executable, str(CLASSIC_LAB), '--out', '{out}'],
+                'ours': [sys.executable, '-m', 'linreg2p', 'lab', '--out', '{out}'],
+                'imports': [sys.executable, '-c', IMPORTS_ONLY]}
+    for fmt in formats: commands[fmt] = commands['ours'] + ['--format', fmt]
+    t = time_processes(commands, rounds)
+    med = {label: {k: statistics.median(v) for k, v in ts.items()} for label, ts in t.items()}
+    cpu = lambda label: f'{med[label]["cpu"]:.2f} s of CPU'
+    runs = lambda label: ', '.join(f'{w:.2f}' for w in t[label]['wall'])
+    rows = [Row('linreg2p lab (18 figures) vs the classic lab (17), whole processes', med['classic']['wall'], med['ours']['wall'],
+                '≥ ×2', med['classic']['wall'] / med['ours']['wall'] >= 2, timing=t,
+                note=f'medians of {rounds} runs each, in rotating order with the imports-only process; classic runs '
+                     f'{runs("classic")} s ({cpu("classic")}), linreg2p lab {runs("ours")} s ({cpu("ours")}, both of its processes)'),
+            Row('imports alone: python, torch, pyplot, mplot3d', None, med['imports']['wall'], '—', None, timing=t['imports'],
+                note=f'{runs("imports")} s ({cpu("imports")}): both labs pay this before their first figure, so linreg2p lab '
+                     f'could at best be ×{med["classic"]["wall"] / med["imports"]["wall"]:.2f} faster than the classic lab here')]
+    rows += [Row(f'linreg2p lab --format {fmt}', None, med[fmt]['wall'], '—', None, timing=t[fmt],
+                 note=f'{runs(fmt)} s ({cpu(fmt)}); png: {med["ours"]["wall"]:.2f} s') for fmt in formats]
+    return rows
+
 @dataclass
 class Row:
     "One line of the benchmark table."
@@ -191,9 +237,9 @@ class Row:
         return self.naive / self.ours if self.naive and self.ours else None
 
 SIZES = {
-    'full':  dict(grid=300, big_n=1_000_000, big_grid=1000, train_n=1_000_000, train_iters=100, far_n=100_000),
-    'quick': dict(grid=100, big_n=100_000, big_grid=300, train_n=100_000, train_iters=30, far_n=10_000),
-    'tiny':  dict(grid=60, big_n=10_000, big_grid=100, train_n=10_000, train_iters=10, far_n=1_000),
+    'full':  dict(grid=300, big_n=1_000_000, big_grid=1000, train_n=1_000_000, train_iters=100, far_n=100_000, lab_rounds=5),
+    'quick': dict(grid=100, big_n=100_000, big_grid=300, train_n=100_000, train_iters=30, far_n=10_000, lab_rounds=3),
+    'tiny':  dict(grid=60, big_n=10_000, big_grid=100, train_n=10_000, train_iters=10, far_n=1_000, lab_rounds=1),
 } # the 30×30 case over the lab's 60 points runs at every size
 
 def _speedup_row(case, timing, minimum, **kw):
@@ -249,7 +295,7 @@ def _exact_rows(sizes, seed):
     w_opt, b_opt = m.optimum
     ws, bs = np.meshgrid(w_opt + np.linspace(-1e-4, 1e-4, 7), b_opt + np.linspace(-1, 1, 7))
     ref, sharp = numpy_mse(x, y, ws, bs), numpy_mse(x, y, ws, bs, dtype=np.longdouble).astype(np.float64)
-    rel = lambda L, R: float(np.max(np.abs(L.ravel() - R) / R))
+    rel = lambda L, R: float(np.max(np.abs(np.ravel(L) - np.ravel(R)) / np.ravel(R))) # the same 49 lines, whatever shape each side returns
     err = rel(m.loss(ws, bs), ref)
     rows = [Row('exact near the optimum, x≈1e4, y≈1e6', None, None, '≤ 1e-9 relative', err <= 1e-9, error=err,
                 note=f'49 lines around the optimum against a float64 brute force, which is itself off by '
@@ -261,10 +307,12 @@ def _exact_rows(sizes, seed):
                     note='against the float64 double loop'))
     return rows
 
-def run_benchmark(size:str='full', # 'full' (about a minute), 'quick' (seconds) or 'tiny' (for this notebook)
+def run_benchmark(size:str='full', # 'full', 'quick' or 'tiny' (see `SIZES`)
                   repeat:int=5, # alternating runs per timed case (the slow 300×300 double loop runs 3 times)
                   seed:int=0, # seed for the data
                   check_import:bool=True, # also import the library in a fresh interpreter (costs a PyTorch import)
+                  lab:bool=True, # also time `linreg2p lab` against the classic lab as whole processes (the longest part)
+                  formats:tuple=(), # also time `linreg2p lab --format F` for these formats, e.g. ('svg', 'pdf')
                  ) -> list[Row]:
     "Time the classic approach against linreg2p side by side, and check every goal of the performance work."
     if size not in SIZES: raise ValueError(f"size must be one of {sorted(SIZES)}, got {size!r}")
@@ -276,6 +324,7 @@ def run_benchmark(size:str='full', # 'full' (about a minute), 'quick' (seconds) 
         free, seconds = pyplot_free_import()
         rows.append(Row('import linreg2p.models', None, seconds, 'no pyplot', free,
                         note='in a fresh interpreter; pyplot ' + ('was not imported' if free else 'WAS imported')))
+    if lab: rows += _lab_rows(sizes['lab_rounds'], formats)
     return rows
 
 def _fmt_time(t): return '—' if t is None else f'{t * 1e3:.3g} ms' if t < 1 else f'{t:.3g} s'
@@ -300,21 +349,28 @@ def machine() -> str: # e.g. '2-core x86_64, CPU only, Python 3.11.7, torch 2.13
 
 def main(argv:list|None=None, # command-line arguments; None reads sys.argv
         ) -> int: # exit status: 0 when every goal is met, 1 otherwise
-    "The command line: `python benchmarks/bench.py [--size full|quick|tiny] [--repeat K] [--seed S] [--threads T]`."
+    "The command line: `python benchmarks/bench.py [--size full|quick|tiny] [--repeat K] [--seed S] [--threads T] [--no-lab] [--formats]`."
     p = argparse.ArgumentParser(prog='benchmarks/bench.py', description=run_benchmark.__doc__)
-    p.add_argument('--size', choices=sorted(SIZES), default='full', help='problem sizes (default: full, about a minute)')
+    p.add_argument('--size', choices=sorted(SIZES), default='full',
+                   help='problem sizes and whole-lab runs: full (5 of each lab) or quick (3) (default: full)')
     p.add_argument('--repeat', type=int, default=5, help='alternating runs per timed case (default: 5)')
     p.add_argument('--seed', type=int, default=0, help='seed for the data (default: 0)')
     p.add_argument('--threads', type=int, default=None, help="PyTorch's intra-op threads (default: PyTorch's choice)")
+    p.add_argument('--no-lab', action='store_true', help='skip the whole-lab comparison (default: run it)')
+    p.add_argument('--formats', action='store_true', help='also time linreg2p lab --format svg and --format pdf (default: off)')
     args = p.parse_args(argv)
     if args.repeat < 1: p.error(f'--repeat must be an integer >= 1, got {args.repeat}')
     if args.threads is not None:
         if args.threads < 1: p.error(f'--threads must be an integer >= 1, got {args.threads}')
         torch.set_num_threads(args.threads)
-    load = f'; load average {os.getloadavg()[0]:.1f}' if hasattr(os, 'getloadavg') else ''
-    print(f'linreg2p benchmark, {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}; {machine()}{load}\n', flush=True)
-    rows = run_benchmark(args.size, repeat=args.repeat, seed=args.seed)
+    load = lambda: ' / '.join(f'{v:.1f}' for v in os.getloadavg()) if hasattr(os, 'getloadavg') else 'unknown'
+    t = time.perf_counter()
+    print(f'linreg2p benchmark, {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}; {machine()}; '
+          f'load average (1 / 5 / 15 min) {load()}\n', flush=True)
+    rows = run_benchmark(args.size, repeat=args.repeat, seed=args.seed, lab=not args.no_lab,
+                         formats=('svg', 'pdf') if args.formats else ())
     print(format_table(rows))
+    print(f'\n{time.perf_counter() - t:.0f} s in all; load average at the end {load()}')
     return 0 if all(r.met is not False for r in rows) else 1
 
 if __name__ == '__main__' and '__file__' in globals(): # run as `python benchmarks/bench.py`, not when a notebook runs this cell

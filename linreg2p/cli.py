@@ -571,13 +571,13 @@ def _headless():
         matplotlib.use('Agg')
 
 def _keep_grid_in_view(fig, surface, note:str|None=None):
-    "If a trajectory left the surface's grid, show the grid rather than the whole trajectory; add `note` on top."
+    "If a trajectory left the surface's grid, show the grid rather than the whole trajectory; add `note` on top. Returns `fig`."
     import numpy as np # numpy, torch and matplotlib load only when the lab runs: `--help` and usage errors stay instant
     if note: fig.suptitle(note, color='tab:red')
     w_lim, b_lim = (surface.w.min(), surface.w.max()), (surface.b.min(), surface.b.max())
     W, B = np.array(surface.W), np.array(surface.B)
     inside = (w_lim[0] <= W) & (W <= w_lim[1]) & (b_lim[0] <= B) & (B <= b_lim[1])
-    if inside.all(): return
+    if inside.all(): return fig
     for ax in fig.axes:
         if not ax.get_xlabel().startswith('w'): continue # the data-space axes
         ax.set_xlim(*w_lim); ax.set_ylim(*b_lim) # 2-D axes clip what lies outside
@@ -587,15 +587,87 @@ def _keep_grid_in_view(fig, surface, note:str|None=None):
                 x, y, z = (np.asarray(v, dtype=float) for v in line.get_data_3d())
                 keep = (w_lim[0] <= x) & (x <= w_lim[1]) & (b_lim[0] <= y) & (y <= b_lim[1]) & (z <= surface.Z.max())
                 line.set_data_3d(np.where(keep, x, np.nan), np.where(keep, y, np.nan), np.where(keep, z, np.nan))
+    return fig
 
-def _save(fig, folder:Path, name:str, saved:list):
-    "Write `fig` to `folder/name` and append `name` to `saved`; metadata fixed so files repeat exactly."
+_DPI = 100 # resolution of every saved figure, in dots per inch
+
+def _save(fig, folder:Path, name:str, series=None):
+    "Write `fig` to `folder/name`, through `series` (a `FigureSeries`) when given; metadata fixed so files repeat exactly."
     import matplotlib
     path = folder / name
     path.parent.mkdir(exist_ok=True) # a run's lr-LR folder; never `folder` itself, once it has been removed
     meta = {'png': {'Software': None}, 'svg': {'Date': None}, 'pdf': {'CreationDate': None}}[path.suffix[1:]]
-    with matplotlib.rc_context({'svg.hashsalt': 'linreg2p'}): fig.savefig(path, dpi=100, metadata=meta)
-    saved.append(name)
+    png = {'pil_kwargs': {'compress_level': 1}} if path.suffix == '.png' else {} # zlib's fastest level: here also the smallest files
+    with matplotlib.rc_context({'svg.hashsalt': 'linreg2p'}):
+        if series is None: fig.savefig(path, dpi=_DPI, metadata=meta, **png)
+        else: series.save(fig, path, metadata=meta, **png)
+
+class _Halves:
+    """`with _Halves() as halves:` on Linux with two or more cores (and the Agg backend), a forked copy of this process runs the
+    block too and draws the figures given to it: `halves.draws(by_copy)` says whether this process draws a figure. The copy
+    never leaves the block: it reports to this process and exits. A failure or an interruption in either stops both."""
+    def __enter__(self):
+        import matplotlib
+        self.pid = None
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 1
+        shell = getattr(sys.modules.get('IPython'), 'get_ipython', lambda: None)() # a notebook calling `main`: its kernel is not copied
+        if (cores < 2 or not sys.platform.startswith('linux') or shell is not None or threading.active_count() > 1
+            or matplotlib.get_backend().lower() != 'agg'): return self
+        import gc, matplotlib.pyplot, mpl_toolkits.mplot3d # both processes draw: load the plotting modules once, before the copy
+        self.r, self.w = os.pipe()
+        gc.freeze() # what exists now is never collected: neither process scans it again, and the copy's pages stay shared
+        with warnings.catch_warnings(): # Python 3.12+ warns when numpy's BLAS has a thread: the copy only draws and leaves by os._exit
+            warnings.simplefilter('ignore', DeprecationWarning)
+            self.pid = os.fork()
+        os.close(self.r if self.pid == 0 else self.w)
+        return self
+
+    def draws(self, by_copy:bool) -> bool: # whether this process draws a figure given to the copy (True) or to itself (False)
+        return self.pid is None or by_copy == (self.pid == 0)
+
+    def __exit__(self, kind, error, trace):
+        if self.pid is None: return False
+        import gc, pickle, traceback
+        if self.pid == 0: # the copy: report, then straight out, without the parent's clean-up or buffered output
+            status, report = 0, None
+            try:
+                if isinstance(error, OSError): status, report = 1, error # a file that cannot be written: said like the parent's
+                elif isinstance(error, Exception): status, report = 1, RuntimeError('in the forked copy:\n' + ''.join(traceback.format_exception(error)))
+                elif error is not None: status = 2 # interrupted
+                os.write(self.w, pickle.dumps(report))
+            finally: os._exit(status)
+        reaped = False
+        try:
+            if error is None:
+                report = b''.join(iter(lambda: os.read(self.r, 1 << 16), b'')) # until the copy exits
+                status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1]); reaped = True
+        finally:
+            os.close(self.r)
+            if not reaped: # this process failed or was interrupted: stop the copy before the output is discarded
+                os.kill(self.pid, signal.SIGKILL); os.waitpid(self.pid, 0)
+            gc.unfreeze()
+        if error is not None or status == 0: return False
+        if status == 1: raise pickle.loads(report)
+        raise KeyboardInterrupt # the copy was interrupted or killed
+
+def _by_copy(todo:list, # (file name, function making the figure, `FigureSeries` or None) for every figure
+             start:int=0, # work the copy already has, in the units below
+            ) -> list[bool]: # for each figure, whether the copy draws it
+    "Share figures out so that both processes finish together and each series is laid out and painted by one process only."
+    groups = {} # a series' figures stay together; its first figure costs about two more snapshots; a one-off figure about three
+    for i, (_, _, series) in enumerate(todo): groups.setdefault(id(series) if series is not None else -1 - i, []).append(i)
+    cost = lambda g: 2 + len(g) if todo[g[0]][2] is not None else 3
+    groups = sorted(groups.values(), key=cost, reverse=True)
+    if groups and cost(groups[0]) > (start + sum(map(cost, groups))) / 2: # one long series: each process takes half of it
+        half = len(groups[0]) // 2
+        groups[:1] = [groups[0][:half], groups[0][half:]]
+    load, copy = [0, start], [False] * len(todo) # work of this process and of the copy
+    for g in sorted(groups, key=cost, reverse=True): # the largest first, each to the less loaded process
+        side = load[1] < load[0]
+        load[side] += cost(g)
+        for i in g: copy[i] = side
+    return copy
+
 
 # %% ../nbs/06_cli.ipynb #9322bb62
 def _run_lab(args, # parsed `lab` arguments
@@ -605,6 +677,7 @@ def _run_lab(args, # parsed `lab` arguments
     "Train one run per learning rate and write the figures, history.csv and summary.json into `folder`."
     _headless()
     from linreg2p.models import make_data, plot_data, plot_error_surfaces, train_model, plot_losses, Moments
+    from linreg2p.figures import FigureSeries
     from linreg2p.analysis import ols_fit, max_stable_lr
     X, f, Y = make_data(noise=args.noise, seed=args.seed)
     w_opt, b_opt = ols_fit(X, Y)
@@ -613,30 +686,38 @@ def _run_lab(args, # parsed `lab` arguments
     w_range = max(15.0, abs(args.w0), abs(w_opt))
     b_range = max(15.0, abs(args.b0), abs(b_opt))
     fmt, figures = args.format, []
+    snapshots, finals = FigureSeries(dpi=_DPI), FigureSeries(dpi=_DPI) # each kind is laid out once, its background painted once
     def surface(): return plot_error_surfaces(w_range, b_range, X, Y, args.grid, go=False)
-    _save(plot_data(X, Y, f).figure, folder, f'data.{fmt}', figures)
-    bowl = surface()
-    _save(bowl.plot_surface(), folder, f'surface.{fmt}', figures)
-    _save(bowl.plot_contour(), folder, f'contour.{fmt}', figures)
-    runs = {}
-    for lr in lrs:
-        s = surface() # a fresh surface per run: its trajectory is this run's alone
-        with warnings.catch_warnings(): # the table and summary.json say when a run is unstable or overflowed
-            warnings.filterwarnings('ignore', message='lr=.*stability bound', category=RuntimeWarning)
-            warnings.filterwarnings('ignore', message='the loss overflowed', category=RuntimeWarning)
-            runs[lr] = train_model(X, Y, w=args.w0, b=args.b0, lr=lr, iters=args.iters, surface=s)
-        n = len(runs[lr])
-        width = len(str(args.iters))
-        note = None if lr < bound else f'lr {lr!r} is over the stability bound {bound:.4g}: gradient descent diverges'
-        for k in sorted({*range(0, n, args.every), n - 1}):
-            fig = s.plot_ps(k); _keep_grid_in_view(fig, s, note)
-            _save(fig, folder, f'lr-{lr!r}/step-{k:0{width}d}.{fmt}', figures)
-        fig = s.final_plot(); _keep_grid_in_view(fig, s, note)
-        _save(fig, folder, f'lr-{lr!r}/final.{fmt}', figures)
-    ax = plot_losses({f'lr {lr!r}': h for lr, h in runs.items()}, log=True)
-    ax.axhline(loss_opt, color='gray', ls='--', lw=1, label=f'least-squares loss {loss_opt:.3g}')
-    ax.legend()
-    _save(ax.figure, folder, f'losses.{fmt}', figures)
+    with _Halves() as halves: # on two or more cores, a forked copy of this process draws about half of the figures
+        def early(name, draw): # the figures that do not need training come first; the copy draws them, if there is one
+            figures.append(name)
+            if halves.draws(True): _save(draw(), folder, name)
+        early(f'data.{fmt}', lambda: plot_data(X, Y, f).figure)
+        bowl = surface()
+        early(f'surface.{fmt}', bowl.plot_surface)
+        early(f'contour.{fmt}', bowl.plot_contour)
+        runs, todo = {}, []
+        for lr in lrs:
+            s = surface() # a fresh surface per run: its trajectory is this run's alone
+            with warnings.catch_warnings(): # the table and summary.json say when a run is unstable or overflowed
+                warnings.filterwarnings('ignore', message='lr=.*stability bound', category=RuntimeWarning)
+                warnings.filterwarnings('ignore', message='the loss overflowed', category=RuntimeWarning)
+                runs[lr] = train_model(X, Y, w=args.w0, b=args.b0, lr=lr, iters=args.iters, surface=s)
+            n = len(runs[lr])
+            width = len(str(args.iters))
+            note = None if lr < bound else f'lr {lr!r} is over the stability bound {bound:.4g}: gradient descent diverges'
+            for k in sorted({*range(0, n, args.every), n - 1}):
+                todo.append((f'lr-{lr!r}/step-{k:0{width}d}.{fmt}', lambda s=s, k=k, note=note: _keep_grid_in_view(s.plot_ps(k), s, note), snapshots))
+            todo.append((f'lr-{lr!r}/final.{fmt}', lambda s=s, note=note: _keep_grid_in_view(s.final_plot(), s, note), finals))
+        def losses():
+            ax = plot_losses({f'lr {lr!r}': h for lr, h in runs.items()}, log=True)
+            ax.axhline(loss_opt, color='gray', ls='--', lw=1, label=f'least-squares loss {loss_opt:.3g}')
+            ax.legend()
+            return ax.figure
+        todo.append((f'losses.{fmt}', losses, None))
+        for (name, draw, series), by_copy in zip(todo, _by_copy(todo, start=3 * len(figures))):
+            figures.append(name)
+            if halves.draws(by_copy): _save(draw(), folder, name, series)
     if args.animate:
         from linreg2p.animation import animate, save_gif
         steps = max(len(h) for h in runs.values()) - 1

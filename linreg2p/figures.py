@@ -8,15 +8,21 @@ Docs: https://linreg2p.github.io/linreg2p/figures.html.md"""
 from __future__ import annotations
 import base64
 import io
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from .core import History, LossSurface, check_data, as_column, check_runs
 
 # %% auto #0
 __all__ = ['PALETTE', 'RUN_COLOURS', 'RUN_MARKERS', 'run_style', 'alt_text', 'figure_png', 'LabFigure', 'new_figure',
            'show_figure', 'shown_figure', 'shown_axes', 'contour_levels', 'as_loss_surface', 'draw_contour',
-           'draw_surface', 'draw_path', 'draw_runs', 'draw_data', 'draw_line', 'plot_data', 'plot_losses']
+           'draw_surface', 'draw_path', 'draw_runs', 'draw_data', 'draw_line', 'plot_data', 'plot_losses',
+           'FigureSeries']
 
 # %% ../nbs/00_figures.ipynb #205e1835
 PALETTE = {
@@ -35,11 +41,12 @@ def run_style(i:int, # index of the run in its picture
     "Colour and marker of the `i`-th run in a picture: the first run is always vermillion with circles."
     return RUN_COLOURS[i % len(RUN_COLOURS)], RUN_MARKERS[i % len(RUN_MARKERS)]
 
-# %% ../nbs/00_figures.ipynb #30e5a08d
+# %% ../nbs/00_figures.ipynb #d5bf0bbd
 _FILE_BACKENDS = ('agg', 'pdf', 'ps', 'svg', 'pgf', 'cairo', 'template') # backends that only write files
 
 def _inline_session():
     "The running IPython shell when figures are shown in the notebook itself (Jupyter, Colab, VS Code), else None."
+    if 'IPython' not in sys.modules: return None # no shell without IPython loaded: a script need not pay for importing it
     try: from IPython import get_ipython
     except ImportError: return None
     ip = get_ipython()
@@ -274,3 +281,102 @@ def plot_losses(runs:dict, # label -> `History`, e.g. {'lr 0.1': h1, 'lr 0.2': h
         if log: ax.set_yscale('log')
         ax.legend(); ax.set_title('Loss during training' + (' (log scale)' if log else ''))
     return ax
+
+# %% ../nbs/00_figures.ipynb #b5d2f9a4
+_CHANGING = (Line2D, Text, Legend) # what tells one snapshot from the next: lines, texts and legends
+
+def _titles(ax): return [t for t in (ax.title, getattr(ax, '_left_title', None), getattr(ax, '_right_title', None)) if t is not None]
+
+def _series_key(fig, dpi):
+    "What a series' layout and background depend on: size, resolution, axes, limits, labels, the kinds of fixed artists, the titles' size."
+    texts = lambda ts: tuple((t.get_visible() and bool(t.get_text()), t.get_fontsize(), t.get_text().count('\n')) for t in ts)
+    key = [tuple(fig.get_size_inches()), dpi, texts(fig.texts), len(fig.legends)]
+    for ax in fig.axes:
+        key += [ax.name, ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale(), ax.get_xlabel(), ax.get_ylabel(),
+                str(ax.get_aspect()), texts(_titles(ax))]
+        if ax.name == '3d': key += [ax.get_zlim(), ax.get_zlabel(), ax.elev, ax.azim, ax.roll]
+        key += [(type(a).__name__, a.get_zorder(), a.get_visible()) for a in ax.get_children() if not isinstance(a, _CHANGING)]
+    return tuple(key)
+
+def _split(fig):
+    "The visible artists painted at every save (lines, texts, legends and whatever lies above them), and the fixed ones."
+    changing, fixed = [*fig.texts, *fig.legends], [fig.patch, *fig.artists, *fig.lines, *fig.patches, *fig.images]
+    for ax in fig.axes:
+        frame = {ax.patch, *ax.spines.values(), *(getattr(ax, f'{n}axis') for n in 'xyz' if hasattr(ax, f'{n}axis'))}
+        kids = [a for a in ax.get_children() if a not in frame]
+        low = min((a.get_zorder() for a in kids if isinstance(a, _CHANGING)), default=np.inf)
+        for a in kids: (changing if isinstance(a, _CHANGING) or a.get_zorder() >= low else fixed).append(a)
+        fixed.append(ax.patch)
+    return [a for a in changing if a.get_visible()], [a for a in fixed if a.get_visible()]
+
+@contextmanager
+def _hidden(artists):
+    "Hide `artists` for the duration of a `with` block."
+    for a in artists: a.set_visible(False)
+    try: yield
+    finally:
+        for a in artists: a.set_visible(True)
+
+class FigureSeries:
+    "Save figures made by the same code, which differ only in lines, texts and legends, fast: laid out once, the rest painted once."
+    def __init__(self, dpi:float=100, # resolution of the saved files, in dots per inch
+                ):
+        self.dpi, self._frame = dpi, None
+
+    def _fix(self, fig):
+        "Put `fig`'s axes and titles where the first figure's layout put them, and switch its layout engine off."
+        fig.set_layout_engine(None)
+        for ax, (original, active, titles) in zip(fig.axes, self._frame['axes']):
+            ax.set_position(original, which='original'); ax.set_position(active, which='active')
+            for t, xy in zip(_titles(ax), titles): t.set_position(xy)
+            ax._autotitlepos = False # titles stay put: no search for tick labels above the axes at every save
+
+    def _keep(self, fig, key):
+        "Remember where `fig`'s layout engine put its axes and titles."
+        self._frame = {'key': key, 'background': None,
+                       'axes': [(ax.get_position(original=True), ax.get_position(), [t.get_position() for t in _titles(ax)])
+                                for ax in fig.axes]}
+
+    def _learn(self, fig, key, canvas):
+        "Lay out the first figure of a kind, then paint and keep what does not change."
+        fig.draw_without_rendering() # its layout engine places the axes, once for the series
+        self._keep(fig, key)
+        self._fix(fig)
+        with _hidden(_split(fig)[0]): canvas.draw()
+        self._frame['background'] = canvas.copy_from_bbox(fig.bbox)
+
+    def save(self, fig:Figure, # a figure from the same code as the others saved through this series
+             fname, # file name; its suffix gives the format: png, svg, pdf, ...
+             metadata:dict|None=None, # as for `savefig`, e.g. `{'Software': None}`
+             pil_kwargs:dict|None=None, # PNG only, as for `savefig`, e.g. `{'compress_level': 1}`
+            ):
+        "Write `fig` to `fname` as `fig.savefig(fname, dpi=self.dpi)` would; a PNG is painted over the series' background."
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.image import imsave
+        png = Path(fname).suffix.lower() == '.png'
+        dpi, shown = fig.dpi, fig.canvas
+        fig.dpi = self.dpi
+        canvas = FigureCanvasAgg(fig) if png else None # our own renderer, attached only while saving
+        try:
+            key = _series_key(fig, self.dpi)
+            fresh = self._frame is None or self._frame['key'] != key or png != (self._frame['background'] is not None)
+            if not png: # laid out by the vector backend itself, whose text sizes differ a little from Agg's
+                if not fresh: self._fix(fig)
+                fig.savefig(fname, dpi=self.dpi, metadata=metadata)
+                if fresh: self._keep(fig, key)
+                return
+            if fresh: self._learn(fig, key, canvas)
+            else: self._fix(fig)
+            canvas.restore_region(self._frame['background'])
+            axison = [ax.axison for ax in fig.axes]
+            with _hidden(_split(fig)[1]):
+                for ax in fig.axes: ax.set_axis_off() # spines, ticks, labels and 3-D panes are in the background
+                try: fig.draw(canvas.get_renderer())
+                finally:
+                    for ax, on in zip(fig.axes, axison):
+                        if on: ax.set_axis_on()
+            imsave(fname, np.asarray(canvas.buffer_rgba()), format='png', dpi=self.dpi, metadata=metadata, pil_kwargs=pil_kwargs)
+        finally:
+            fig.dpi = dpi
+            fig.set_canvas(shown)
+
