@@ -607,18 +607,22 @@ class _Halves:
     block too and draws the figures given to it: `halves.draws(by_copy)` says whether this process draws a figure. The copy
     never leaves the block: it reports to this process and exits. A failure or an interruption in either stops both."""
     def __enter__(self):
-        import matplotlib
+        import gc, matplotlib
+        gc.freeze() # what exists now (torch, matplotlib) is not scanned by the collections the drawing triggers
         self.pid = None
         cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 1
         shell = getattr(sys.modules.get('IPython'), 'get_ipython', lambda: None)() # a notebook calling `main`: its kernel is not copied
         if (cores < 2 or not sys.platform.startswith('linux') or shell is not None or threading.active_count() > 1
             or matplotlib.get_backend().lower() != 'agg'): return self
-        import gc, matplotlib.pyplot, mpl_toolkits.mplot3d # both processes draw: load the plotting modules once, before the copy
-        self.r, self.w = os.pipe()
-        gc.freeze() # what exists now is never collected: neither process scans it again, and the copy's pages stay shared
-        with warnings.catch_warnings(): # Python 3.12+ warns when numpy's BLAS has a thread: the copy only draws and leaves by os._exit
-            warnings.simplefilter('ignore', DeprecationWarning)
-            self.pid = os.fork()
+        import matplotlib.pyplot, mpl_toolkits.mplot3d # both processes draw: load the plotting modules once, before the copy
+        self.r, self.w = os.pipe() # and frozen objects keep the copy's memory pages shared
+        try:
+            with warnings.catch_warnings(): # Python 3.12+ warns when numpy's BLAS has a thread: the copy only draws and leaves by os._exit
+                warnings.simplefilter('ignore', DeprecationWarning)
+                self.pid = os.fork()
+        except OSError: # no room for a second process: this one draws everything
+            os.close(self.r); os.close(self.w)
+            return self
         os.close(self.r if self.pid == 0 else self.w)
         return self
 
@@ -626,8 +630,10 @@ class _Halves:
         return self.pid is None or by_copy == (self.pid == 0)
 
     def __exit__(self, kind, error, trace):
-        if self.pid is None: return False
         import gc, pickle, traceback
+        if self.pid is None:
+            gc.unfreeze()
+            return False
         if self.pid == 0: # the copy: report, then straight out, without the parent's clean-up or buffered output
             status, report = 0, None
             try:
@@ -676,9 +682,15 @@ def _run_lab(args, # parsed `lab` arguments
             ) -> dict: # the summary, as written to summary.json
     "Train one run per learning rate and write the figures, history.csv and summary.json into `folder`."
     _headless()
-    from linreg2p.models import make_data, plot_data, plot_error_surfaces, train_model, plot_losses, Moments
-    from linreg2p.figures import FigureSeries
-    from linreg2p.analysis import ols_fit, max_stable_lr
+    import gc
+    collecting = gc.isenabled()
+    gc.disable() # importing torch and matplotlib makes about 250 000 objects: no collection needs to scan them meanwhile
+    try:
+        from linreg2p.models import make_data, plot_data, plot_error_surfaces, train_model, plot_losses, Moments
+        from linreg2p.figures import FigureSeries
+        from linreg2p.analysis import ols_fit, max_stable_lr
+    finally:
+        if collecting: gc.enable()
     X, f, Y = make_data(noise=args.noise, seed=args.seed)
     w_opt, b_opt = ols_fit(X, Y)
     loss_opt = float(Moments.of(X, Y).loss(w_opt, b_opt))

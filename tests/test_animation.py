@@ -66,6 +66,7 @@ def test_a_diverged_run_stops_early_and_waits(lab):
     assert anim.scene.heads[0].get_data()[0][0] == ok.w[60]
 
 
+@pytest.mark.slow
 def test_gif_is_a_valid_multi_frame_image(lab, tmp_path):
     X, Y, s = lab
     anim = animate({'lr 0.1': train_model(X, Y, lr=0.1), 'lr 0.3': train_model(X, Y, lr=0.3)}, s, interval=150)
@@ -96,6 +97,7 @@ def test_cached_render_matches_a_full_draw(lab):
     assert (fast != full).any(-1).mean() < 0.005
 
 
+@pytest.mark.slow
 def test_html_player_embeds_every_frame(lab):
     X, Y, s = lab
     anim = animate(train_model(X, Y, iters=6), s)
@@ -214,6 +216,7 @@ def test_panel_refuses_values_off_its_sliders():
         with pytest.raises(ValueError, match=word): explore(**kw)
 
 
+@pytest.mark.slow
 def test_bench_reports_every_measurement(capsys):
     res = bench(repeats=1)
     assert len(res) == 5 and all(ms > 0 for ms in res.values())
@@ -222,6 +225,7 @@ def test_bench_reports_every_measurement(capsys):
     assert 'lr slider move' in out and 'faster than a full redraw' in out
 
 
+@pytest.mark.slow
 def test_module_imports_without_ipywidgets_or_pyplot():
     code = ("import sys; sys.modules['ipywidgets'] = None\n"
             "import linreg2p.animation as a\n"

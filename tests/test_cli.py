@@ -4,6 +4,7 @@ import csv, json, math, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import bin_path
+pytestmark = pytest.mark.slow # every test starts linreg2p lab as a process: left out of the fast tier, `pytest -m "not slow"`
 
 LINREG2P = bin_path('linreg2p')
 QUICK = ['--grid', '8', '--every', '5'] # small surfaces, few snapshots: the same figures, drawn faster

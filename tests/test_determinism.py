@@ -46,11 +46,13 @@ def fingerprints():
         out[k] = stdout.split()
     return out
 
+@pytest.mark.slow
 def test_same_seed_same_bits_across_processes(fingerprints):
     "A fresh process with the same thread count agrees with this one to the last bit, also on 100 000 points."
     n = torch.get_num_threads()
     assert fingerprints[n] == fingerprints['here']
 
+@pytest.mark.slow
 def test_lab_sized_runs_do_not_depend_on_threads(fingerprints):
     """On lab-sized data (well under torch's 32 768-element grain) one thread and several give the same bits.
     (On 100 000 float32 points they need not: a threaded sum adds in another order. Same threads, same bits.)"""
@@ -83,6 +85,7 @@ def same_text(a, b, rel=1e-6):
     if NUMBER.sub('#', a) != NUMBER.sub('#', b): return False
     return all(math.isclose(float(x), float(y), rel_tol=rel, abs_tol=1e-12) for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)))
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', ['00_models.ipynb', '01_analysis.ipynb'])
 def test_notebook_rerun_prints_the_same_numbers(name, tmp_path):
     import nbformat
@@ -98,6 +101,7 @@ def test_notebook_rerun_prints_the_same_numbers(name, tmp_path):
     assert not diffs, '\n'.join(f"cell {i}:\n  committed: {a!r}\n  re-run:    {b!r}" for i, a, b in diffs[:5])
 
 # --- `linreg2p lab`: the same settings give the same files, byte for byte ----------------------
+@pytest.mark.slow
 def test_lab_output_is_byte_identical_across_runs(tmp_path):
     """Two runs that differ in everything but the settings (console script or `python -m`, working folder,
     output path, torch threads, hash seed) write identical history.csv, summary.json and figures."""

@@ -7,6 +7,7 @@ exactly once. In a script, `plt.show()` must reach linreg2p's figures (checked w
 window manager records what it is asked to show) and `fig.savefig` must work."""
 import base64, hashlib, os, subprocess, sys, textwrap
 import pytest
+pytestmark = pytest.mark.slow # runs the course code in Jupyter kernels and scripts: left out of the fast tier, `pytest -m "not slow"`
 
 nbformat = pytest.importorskip('nbformat')
 nbclient = pytest.importorskip('nbclient')

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 from conftest import ROOT
+pytestmark = pytest.mark.slow # builds the docs site and drives Chromium: left out of the fast tier, `pytest -m "not slow"`
 
 HIDDEN_DIRECTIVES = {'hide', 'export', 'exporti', 'default_exp'}
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pytest
 from conftest import ROOT
+pytestmark = pytest.mark.slow # builds a wheel and installs it into fresh environments: left out of the fast tier, `pytest -m "not slow"`
 
 TORCH = 'torch==2.13.0' # the README's pin: a plain `torch` could pull a multi-GB CUDA build
 RUNNER_PACKAGES = ['nbclient', 'ipykernel', 'ipywidgets>=8'] # a notebook runner; ipywidgets for 05's sliders

@@ -145,6 +145,7 @@ def test_huge_but_finite_float64_values_are_not_called_nan():
     with pytest.raises(ValueError, match='too large for float64.*rescale'): Moments.of(x, y)
 
 # --- memory: O(N + G²), never N·G ------------------------------------------------------------------
+@pytest.mark.slow
 def test_memory_is_linear_in_n_plus_grid():
     N, G = 1_000_000, 1000
     X, _, Y = make_data(start=-3, stop=3, step=6 / N, seed=0)
@@ -161,6 +162,7 @@ def test_memory_is_linear_in_n_plus_grid():
     assert mem['numpy'] < 96e6 and mem['torch'] == 0 # no tensor is created on the way
     assert mem['rss'] is None or mem['rss'] < 200e6
 
+@pytest.mark.slow
 def test_training_creates_fewer_tensors_than_the_classic_loop():
     "Each step of train_model allocates fewer tensors than the classic loop, and the peak stays a few N-sized tensors."
     X, _, Y = make_data(start=-3, stop=3, step=6e-5, seed=0) # 100,000 float32 points: 0.4 MB per tensor
@@ -177,6 +179,7 @@ def test_training_matches_the_classic_loop(lr):
     np.testing.assert_allclose(o, a, rtol=1e-5)
     np.testing.assert_allclose(ho.loss, hn.loss, rtol=1e-5)
 
+@pytest.mark.slow
 def test_import_does_not_load_pyplot():
     free, seconds = pyplot_free_import()
     assert free and seconds > 0

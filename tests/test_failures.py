@@ -165,6 +165,7 @@ def test_sparse_tensor_data():
 # --- the command line: an output folder that cannot be written ----------------------------------
 LINREG2P = bin_path('linreg2p')
 
+@pytest.mark.slow
 def test_cli_unwritable_out_is_a_usage_error_and_leaves_nothing(tmp_path):
     "Works as root too: no permission bits involved, the parent of --out is a regular file."
     (tmp_path / 'notes.txt').write_text('mine\n')
@@ -178,6 +179,7 @@ def _small_files():
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != 'linux', reason='file-size limits as a write failure: Linux')
 def test_cli_failing_mid_run_exits_1_and_leaves_nothing(tmp_path):
     "The disk fills up after some figures are written: exit 1, one line, no partial folder, no parents made for it."

@@ -5,6 +5,7 @@ import pytest
 from matplotlib.figure import Figure
 import linreg2p
 from linreg2p.models import make_data, plot_data, plot_error_surfaces, plot_losses, train_model
+pytestmark = pytest.mark.slow # every figure kind drawn and dropped, full garbage collections, a fresh interpreter: left out of the fast tier, `pytest -m "not slow"`
 
 @pytest.fixture(scope='module')
 def lab():

@@ -238,6 +238,7 @@ def test_plot_losses(lab_data):
     np.testing.assert_allclose(ax.lines[1].get_ydata(), h2.loss)
     assert ax.get_yscale() == 'log'
 
+@pytest.mark.slow
 def test_import_does_not_load_pyplot():
     code = "import sys, linreg2p.models; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout

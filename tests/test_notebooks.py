@@ -1,6 +1,8 @@
 "Every notebook runs top to bottom and its lesson cells' assertions hold."
 import subprocess
+import pytest
 from conftest import ROOT, bin_path
+pytestmark = pytest.mark.slow # runs every notebook: left out of the fast tier, `pytest -m "not slow"`
 
 def test_notebooks_run():
     res = subprocess.run([bin_path('nbdev-test'), '--n-workers', '2', '--timing'], cwd=ROOT,
