@@ -375,6 +375,17 @@ class Moments:
         np.multiply(r, r, out=r); r += bowl # arrays: in place, no temporaries the size of the grid
         return r
 
+    def finite_on(self, w_range:float, b_range:float) -> bool:
+        "Whether the loss stays finite over w in [-`w_range`, `w_range`], b in [-`b_range`, `b_range`]: a bowl is highest at the corners."
+        sd = math.sqrt(self.var_x) # plain floats: no numpy overhead, no overflow warnings
+        for w in (-w_range, w_range):
+            d = w - self.slope
+            bowl = self.var_x * (d * d) if self.var_x >= 1 else (sd * d) * (sd * d)
+            for b in (-b_range, b_range):
+                r = d * self.mean_x - self._bias + b
+                if not math.isfinite(bowl + self.floor + r * r): return False
+        return True
+
     @property
     def optimum(self):
         "Least-squares `(w, b)`."
@@ -405,9 +416,7 @@ class LossSurface:
         axis = lambda r: np.concatenate([np.arange(n_samples - 1) * (2 * r / (n_samples - 1)) - r if 2 * r < math.inf
                                          else (np.arange(n_samples - 1) * (2 / (n_samples - 1)) - 1) * r, [r]])
         ws = axis(w_range); bs = ws if b_range == w_range else axis(b_range)
-        with np.errstate(over='ignore'): # a bowl is highest at the grid's corners: if they are finite, every point is
-            corners = self.moments.loss(ws[[0, -1]], bs[[0, -1], None])
-        if not np.isfinite(corners).all():
+        if not self.moments.finite_on(w_range, b_range): # checked before the grid is allocated
             raise ValueError(f"the loss overflows float64 on this grid (w_range={w_range!r}, b_range={b_range!r}): use smaller ranges")
         # w, b and Z in one block: one allocation per surface, which the allocator can reuse for the next one
         self.w, self.b, self.Z = np.empty((3, n_samples, n_samples))
