@@ -6,11 +6,11 @@ Docs: https://linreg2p.github.io/linreg2p/analysis.html.md"""
 
 # %% ../nbs/01_analysis.ipynb #a4ceae4c
 from __future__ import annotations
-import warnings
+import math
 import numpy as np
 import torch
-from .core import (LossSurface, Moments, check_data, check_finite, check_lrs, check_positive, check_runs,
-                           curvature, stability_bound)
+from .core import (LossSurface, Moments, check_data, check_limits, check_lrs, check_positive, check_runs,
+                           curvature, quiet_runs, stability_bound)
 from .figures import PALETTE, draw_contour, draw_runs, run_style, shown_axes
 from .models import train_model
 
@@ -37,6 +37,7 @@ def hessian(X, # inputs, shape (N,) or (N, 1)
            ) -> torch.Tensor: # 2×2 float64 tensor, rows and columns in the order (w, b)
     "The Hessian of the MSE with respect to `(w, b)`: `2·[[E x², E x], [E x, 1]]`."
     ex, ex2 = curvature(X)
+    if not math.isfinite(ex2): raise ValueError("X is too large for float64: E[x²] overflows, and with it the Hessian; rescale X")
     return 2 * torch.tensor([[ex2, ex], [ex, 1.0]], dtype=torch.float64)
 
 # %% ../nbs/01_analysis.ipynb #de2f6df5
@@ -63,9 +64,9 @@ def max_stable_lr(X, # inputs, shape (N,) or (N, 1)
 
 # %% ../nbs/01_analysis.ipynb #38a446a7
 def best_lr(X, # inputs, shape (N,) or (N, 1)
-           ) -> float: # `2 / (λmin + λmax)`
+           ) -> float: # `2 / (λmin + λmax)`; 0.0 when the data are too large for float64, like `max_stable_lr`
     "The fixed learning rate whose slowest direction shrinks fastest."
-    return 2 / float(hessian_eig(X)[0].sum())
+    return 1 / (curvature(X)[1] + 1) # λmin + λmax is the trace of the Hessian, 2·(E x² + 1): no eigenvalues needed
 
 # %% ../nbs/01_analysis.ipynb #7b33143d
 def _padded(values, frac=0.08):
@@ -89,8 +90,7 @@ def plot_runs(runs:dict, # label -> `History`, e.g. {'lr 0.1': h1, 'lr 0.2': h2}
     stable = [h for h in runs.values() if h.lr is None or h.lr < stability_bound(X)] or list(runs.values())
     if w_lim is None: w_lim = _padded(np.r_[[w_opt], np.concatenate([h.w for h in stable])])
     if b_lim is None: b_lim = _padded(np.r_[[b_opt], np.concatenate([h.b for h in stable])])
-    (w_lo, w_hi), (b_lo, b_hi) = (tuple(check_finite(n, v) for v in lim) for n, lim in (('w_lim', w_lim), ('b_lim', b_lim)))
-    if not (w_lo < w_hi and b_lo < b_hi): raise ValueError(f"w_lim and b_lim must be increasing, got {w_lim!r}, {b_lim!r}")
+    (w_lo, w_hi), (b_lo, b_hi) = check_limits('w_lim', w_lim), check_limits('b_lim', b_lim)
     surf = LossSurface(X, Y, max(abs(w_lo), abs(w_hi)), max(abs(b_lo), abs(b_hi)), n_samples)
     lams, vecs = hessian_eig(X)
     reach = 2 * max(w_hi - w_lo, b_hi - b_lo) # long enough to cross the frame; the axes clip it
@@ -141,8 +141,7 @@ def lr_sweep(X, # inputs, shape (N,) or (N, 1)
     lrs = check_lrs(lrs)
     X, Y = check_data(X, Y)
     final = np.empty(len(lrs))
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning) # every run past the bound warns; that is expected here
+    with quiet_runs(): # every run past the bound would warn; expected here. Other threads still hear their own runs
         for i, lr in enumerate(lrs):
             h = train_model(X, Y, w=w, b=b, lr=lr, iters=iters)
             final[i] = h.loss[-1] if len(h) == iters + 1 else np.inf
@@ -151,7 +150,7 @@ def lr_sweep(X, # inputs, shape (N,) or (N, 1)
 # %% ../nbs/01_analysis.ipynb #a3ec5b23
 def plot_lr_sweep(X, # inputs, shape (N,) or (N, 1)
                   Y, # targets, same length as `X`
-                  lrs=None, # learning rates to try; None spans 0.01 to 1.25 × the stability bound
+                  lrs=None, # learning rates to try; None spans 0.01 (or bound / 30, if smaller) to 1.25 × the stability bound
                   w:float=-15.0, # starting slope
                   b:float=-10.0, # starting bias
                   iters:int=15, # gradient-descent updates per run
@@ -159,10 +158,10 @@ def plot_lr_sweep(X, # inputs, shape (N,) or (N, 1)
                  ):
     "Final loss after `iters` steps against the learning rate, with the stability bound and the best rate marked."
     X, Y = check_data(X, Y)
+    start, _ = float(Moments.of(X, Y).loss(w, b)), hessian(X) # both refuse data too large for float64
     bound, best = stability_bound(X), best_lr(X)
-    lrs = np.linspace(0.01, 1.25 * bound, 60) if lrs is None else np.asarray(lrs, dtype=float).ravel()
+    lrs = np.linspace(min(0.01, bound / 30), 1.25 * bound, 60) if lrs is None else np.array(check_lrs(lrs))
     final = lr_sweep(X, Y, lrs, w=w, b=b, iters=iters)
-    start = float(Moments.of(X, Y).loss(w, b))
     with shown_axes(ax, (7.5, 4.5)) as ax:
         ax.plot(lrs, final, color=run_style(0)[0], marker='o', ms=3, label=f'loss after {iters} steps', zorder=5)
         ax.axhline(start, color=PALETTE['start'], ls=':', lw=1.2, label=f'starting loss {start:.3g}')

@@ -7,22 +7,32 @@ Docs: https://linreg2p.github.io/linreg2p/core.html.md"""
 # %% ../nbs/00_core.ipynb #a9c52610
 from __future__ import annotations
 import math
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 import numpy as np
 import torch
 
+
 # %% auto #0
-__all__ = ['check_finite', 'check_positive', 'check_nonnegative', 'check_count', 'check_in_range', 'as_column', 'check_data',
-           'check_lrs', 'History', 'check_runs', 'numpy_mse', 'numpy_descent', 'Moments', 'LossSurface', 'curvature',
-           'stability_bound', 'stability_message', 'warn_if_unstable', 'check_surface', 'Recorder']
+__all__ = ['check_finite', 'check_positive', 'check_nonnegative', 'check_count', 'check_seed', 'check_in_range', 'check_limits',
+           'as_column', 'check_data', 'check_lrs', 'check_arange', 'check_made', 'check_tensor', 'History',
+           'check_runs', 'numpy_mse', 'numpy_descent', 'Moments', 'LossSurface', 'curvature', 'stability_bound',
+           'stability_message', 'quiet_runs', 'warn_if_unstable', 'check_surface', 'Recorder']
 
 # %% ../nbs/00_core.ipynb #3bf99e6a
+def _shown(value) -> str:
+    "`repr(value)`, except for integers too large for a float: Python refuses to print those past 4300 digits."
+    if isinstance(value, int) and value.bit_length() > 1024: return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return repr(value)
+
 def _number(name, value, ok=lambda v: True, want='a finite number'):
     "`value` as a float if it is a finite real number (not a bool) for which `ok` holds, else a `ValueError`."
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or not ok(value):
-        raise ValueError(f"{name} must be {want}, got {value!r}")
+    try: good = not isinstance(value, bool) and isinstance(value, Real) and math.isfinite(value) and ok(value)
+    except OverflowError: good = False # an integer beyond float64, such as 10**400
+    if not good: raise ValueError(f"{name} must be {want}, got {_shown(value)}")
     return float(value)
 
 def check_finite(name:str, # the argument's name, for the error message
@@ -52,8 +62,16 @@ def check_count(name:str, # the argument's name, for the error message
     if (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum
             or (maximum is not None and value > maximum)):
         want = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be an integer {want}, got {value!r}")
+        raise ValueError(f"{name} must be an integer {want}, got {_shown(value)}")
     return int(value)
+
+_SEED_MAX = 2**64 - 1 # the largest seed `torch.Generator.manual_seed` takes
+
+def check_seed(name:str, # the argument's name, for the error message
+               value, # the value to check
+              ) -> int:
+    "`value` as an int if it is a seed `torch.Generator.manual_seed` takes, an integer from 0 to `2**64 - 1`, else a `ValueError` naming `name`."
+    return check_count(name, value, 0, _SEED_MAX)
 
 def check_in_range(name:str, # the argument's name, for the error message
                    value, # the value to check
@@ -65,24 +83,65 @@ def check_in_range(name:str, # the argument's name, for the error message
     if not low <= value <= high: raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
     return value
 
+def check_limits(name:str, # the argument's name, for the error message
+                 value, # the value to check, e.g. axis limits `(low, high)`
+                ) -> tuple[float, float]:
+    "`value` as `(low, high)` if it is a pair of finite numbers with `low < high`, else a `ValueError` naming `name`."
+    try: low, high = value
+    except (TypeError, ValueError): raise ValueError(f"{name} must be a pair (low, high) of finite numbers, got {value!r}") from None
+    low, high = check_finite(f'{name}[0]', low), check_finite(f'{name}[1]', high)
+    if not low < high: raise ValueError(f"{name} must be increasing (low < high), got {value!r}")
+    return low, high
+
+
 # %% ../nbs/00_core.ipynb #637c64a2
+_EXACT = 2**53 # float64 holds every integer of at most this size exactly
+
+def _exact_float64(name, a):
+    "An integer numpy array as float64, refusing integers float64 would round."
+    if a.size and (a.max() > _EXACT or a.min() < -_EXACT):
+        big = a.max() if a.max() > _EXACT else a.min()
+        raise ValueError(f"{name} holds integers beyond ±2**53 (e.g. {int(big)}), which float64 would round: "
+                         f"subtract an offset first (e.g. {name} - min({name})), or convert to float if rounding is acceptable")
+    return a.astype(np.float64)
+
+def _as_array(name, data):
+    "`data` (not a tensor) as a numpy array of numbers that torch can hold, else a `ValueError`."
+    if isinstance(data, np.ma.MaskedArray):
+        if np.ma.getmaskarray(data).any():
+            k = int(np.ma.count_masked(data))
+            raise ValueError(f"{name} has {k} masked value{'s' * (k > 1)}: linreg2p uses every value it is given, "
+                             "masked or not; drop those points from both X and Y first")
+        data = data.data # nothing is masked: the plain values
+    try: a = np.asarray(data)
+    except (TypeError, ValueError) as e: # ragged nested lists
+        raise ValueError(f"{name} must be numeric, got {type(data).__name__}: {e}") from None
+    if a.dtype == object and a.size and all(isinstance(v, Integral) and not isinstance(v, bool) for v in a.flat):
+        return _exact_float64(name, a) # Python integers beyond int64
+    if a.dtype.kind not in 'biuf': raise ValueError(f"{name} must be numeric, got {type(data).__name__} of {a.dtype}")
+    if a.dtype.kind in 'iu': return _exact_float64(name, a)
+    if a.dtype.kind == 'f' and a.dtype.itemsize > 8: # numpy's longdouble: torch has no such dtype
+        with np.errstate(over='ignore'): b = a.astype(np.float64)
+        if (np.isfinite(a) & ~np.isfinite(b)).any(): raise ValueError(f"{name} has values beyond float64's range (±1.8e308): rescale {name}")
+        return b
+    return a
+
 def as_column(name:str, # the argument's name, for the error message
               data, # a tensor, array or sequence of numbers, shape (N,) or (N, 1)
              ) -> torch.Tensor: # floating, shape (N, 1), detached
-    "`data` as a floating tensor of shape (N, 1); float64 stays float64, integers become float32."
-    if isinstance(data, torch.Tensor): t = data.to_dense() if data.layout != torch.strided else data
+    "`data` as a floating tensor of shape (N, 1): floating data keep their dtype, integers become float64 (exact up to `2**53`)."
+    if isinstance(data, torch.Tensor):
+        if data.device.type == 'meta': raise ValueError(f"{name} is on the meta device: it has a shape but no values; make it on the CPU")
+        t = data.to_dense() if data.layout != torch.strided else data
+        if t.dtype != torch.bool and not (t.is_floating_point() or t.is_complex()): # integers, checked in numpy
+            t = torch.from_numpy(_exact_float64(name, t.detach().cpu().numpy()))
     else:
-        try: a = np.asarray(data)
-        except (TypeError, ValueError) as e: # ragged nested lists
-            raise ValueError(f"{name} must be numeric, got {type(data).__name__}: {e}") from None
-        if a.dtype.kind not in 'biuf': raise ValueError(f"{name} must be numeric, got {type(data).__name__} of {a.dtype}")
-        t = torch.as_tensor(a.astype(np.float32) if a.dtype.kind == 'u' else a) # unsigned: not every width is a torch dtype
-    if t.dtype == torch.bool or t.is_complex() or not (t.is_floating_point() or t.dtype.is_signed or t.dtype == torch.uint8):
-        raise ValueError(f"{name} must be numeric, got dtype {t.dtype}")
+        a = _as_array(name, data) # torch takes no negative strides (x[::-1]) and warns on read-only arrays: copy those
+        t = torch.from_numpy(a if a.flags.writeable and min(a.strides, default=0) >= 0 else a.copy())
+    if not t.is_floating_point(): raise ValueError(f"{name} must be numeric, got dtype {t.dtype}")
     if t.ndim == 2 and t.shape[1] == 1: t = t[:, 0]
     if t.ndim != 1: raise ValueError(f"{name} must have shape (N,) or (N, 1), got {tuple(t.shape)}")
     if len(t) == 0: raise ValueError(f"{name} is empty: need at least one point")
-    if not t.is_floating_point(): t = t.float()
     if not torch.isfinite(t).all(): raise ValueError(f"{name} contains NaN or inf")
     return t.detach().reshape(-1, 1)
 
@@ -95,6 +154,7 @@ def check_data(X, # inputs, shape (N,) or (N, 1)
     if len(X) != len(Y): raise ValueError(f"{nx} and {ny} must have the same length, got len({nx})={len(X)} and len({ny})={len(Y)}")
     dtype = torch.promote_types(X.dtype, Y.dtype)
     return X.to(dtype), Y.to(dtype)
+
 
 # %% ../nbs/00_core.ipynb #f7e4d377
 def check_lrs(lrs, # learning rates: a sequence of finite numbers > 0
@@ -109,6 +169,47 @@ def check_lrs(lrs, # learning rates: a sequence of finite numbers > 0
     if not lrs: raise ValueError(f"{name} is empty: give at least one learning rate")
     if distinct and len(set(lrs)) != len(lrs): raise ValueError(f"{name} must be distinct, got {lrs}")
     return lrs
+
+# %% ../nbs/00_core.ipynb #c0a1e7d3
+_MAX_POINTS = 10**8 # the most points `make_data` makes: 400 MB per float32 column
+
+def check_arange(start, # first value
+                 stop, # values stop before this
+                 step, # spacing between values
+                ) -> tuple[float, float, float]:
+    "`start`, `stop`, `step` of `torch.arange` as floats, checked before any memory is taken: finite, `stop > start`, `step > 0`, at most 10⁸ values."
+    start, stop, step = check_finite('start', start), check_finite('stop', stop), check_positive('step', step)
+    if not stop > start: raise ValueError(f"stop must be greater than start, got start={start!r}, stop={stop!r}")
+    with np.errstate(over='ignore'): n = np.float64(stop - start) / step # inf when the span overflows
+    if not n <= _MAX_POINTS:
+        raise ValueError(f"step={step!r} makes {n:.3g} points from start={start!r} to stop={stop!r}: "
+                         f"at most {_MAX_POINTS:,} are allowed; use a larger step")
+    return start, stop, step
+
+def check_made(what:str, # what the values are, e.g. 'targets'
+               values:torch.Tensor, # the values just made
+               cause:str, # the arguments that made them, with their values, e.g. 'slope=2.0 and bias=1e+39'
+               distinct:bool=False, # also require strictly increasing values (x values on a grid)
+              ) -> torch.Tensor: # `values`
+    "`values` if they are finite (and strictly increasing when `distinct`), else a `ValueError` that names the arguments in `cause`."
+    give = 'give' if ' and ' in cause else 'gives' # "slope=2.0 and bias=1e+39 give", "noise=1e+39 gives"
+    if not torch.isfinite(values).all():
+        raise ValueError(f"{cause} {give} {what} beyond {values.dtype}'s range (±{torch.finfo(values.dtype).max:.3g}): use smaller values")
+    v = values.ravel()
+    if distinct and not (v[1:] > v[:-1]).all():
+        raise ValueError(f"{cause} {give} {what} that {values.dtype} cannot tell apart ({torch.unique(v).numel()} distinct values "
+                         f"among {len(v)}): use a larger step or values nearer 0")
+    return values
+
+def check_tensor(name:str, # the argument's name, for the error message
+                 value, # the value to check
+                ) -> torch.Tensor: # `value`
+    "`value` if it is a floating-point tensor, else a `ValueError` naming `name`."
+    if not isinstance(value, torch.Tensor): raise ValueError(f"{name} must be a floating-point tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {value.dtype}" + (": convert it with .float()" if not value.is_complex() else ""))
+    return value
+
 
 # %% ../nbs/00_core.ipynb #d83cfe63
 @dataclass
@@ -127,20 +228,31 @@ class History:
 
     @property
     def final(self):
-        "The last recorded state as `(w, b, loss)`."
+        "The last recorded state as `(w, b, loss)`; a `ValueError` while nothing is recorded."
+        if not self.loss: raise ValueError("this History is empty: no state is recorded yet, so there is no final state")
         return self.w[-1], self.b[-1], self.loss[-1]
+
 
 # %% ../nbs/00_core.ipynb #60f1e3bd
 def check_runs(runs, # a `History`, or a non-empty dict of label -> `History`
+               name:str='runs', # the argument's name, for error messages
               ) -> dict:
     "`runs` as a non-empty dict of label -> `History`; a single `History` is labelled by its lr."
     if isinstance(runs, History): runs = {'run' if runs.lr is None else f'lr {runs.lr:g}': runs}
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError(f"runs must be a History or a non-empty dict of label -> History, got {type(runs).__name__} {runs!r:.60}")
+    if isinstance(runs, dict) and not runs: raise ValueError(f"{name} is empty: give at least one label -> History")
+    if not isinstance(runs, dict):
+        raise ValueError(f"{name} must be a History or a non-empty dict of label -> History, got {type(runs).__name__} {runs!r:.60}")
     for label, hist in runs.items():
-        if not isinstance(hist, History): raise ValueError(f"runs[{label!r}] must be a History, got {type(hist).__name__}")
-        if len(hist) == 0: raise ValueError(f"runs[{label!r}] has no recorded states")
+        where = f"{name}[{label!r}]"
+        if not isinstance(hist, History): raise ValueError(f"{where} must be a History, got {type(hist).__name__}")
+        if len(hist) == 0: raise ValueError(f"{where} has no recorded states")
+        if not len(hist.w) == len(hist.b) == len(hist.loss):
+            raise ValueError(f"{where} has {len(hist.w)} slopes, {len(hist.b)} biases and {len(hist.loss)} losses: a History holds one of each per state")
+        try: finite = all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in (hist.w, hist.b, hist.loss))
+        except (TypeError, ValueError): finite = False
+        if not finite: raise ValueError(f"{where} must hold finite numbers only: w, b and loss of each state")
     return dict(runs)
+
 
 # %% ../nbs/00_core.ipynb #6a93dfd1
 def numpy_mse(x, # inputs, any shape that flattens to (N,); tensors too
@@ -185,9 +297,9 @@ def _float64_column(name, data, copy=False):
     "`data` as a checked 1-D float64 numpy array (a copy if `copy`) and its sum: `as_column`'s checks, in plain numpy."
     a = data.detach() if isinstance(data, torch.Tensor) and data.requires_grad else data
     a = a.numpy() if isinstance(a, torch.Tensor) and a.device.type == 'cpu' and a.dtype in (torch.float32, torch.float64) else a
-    if not (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size > 0
+    if not (type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and a.size > 0
             and (a.ndim == 1 or a.ndim == 2 and a.shape[1] == 1)):
-        a = as_column(name, data).double().numpy() # anything else: the general path and its errors
+        a = as_column(name, data).double().numpy() # anything else (masked arrays, matrices, …): the general path and its errors
     a = a.astype(np.float64, copy=copy).reshape(-1) # float32 is copied once, float64 only when asked
     s = float(a.sum())
     # a finite sum means every value is finite: one cheap pass; the element-wise check only on failure
@@ -215,11 +327,17 @@ class Moments:
         n = len(x)
         if n != len(y): raise ValueError(f"X and Y must have the same length, got len(X)={n} and len(Y)={len(y)}")
         mx, my = sx / n, sy / n
+        too_large = "X or Y is too large for float64: its spread or the loss overflows; rescale X and Y"
+        if not (math.isfinite(mx) and math.isfinite(my)): raise ValueError(too_large) # the sum overflowed
         u, v = x - mx, y - my
         # the centred values' own mean is the rounding error of the first mean: add it back (data far from 0),
         # and keep what the addition itself rounds away (lo_x, lo_y)
         cx, cy = float(u.sum()) / n, float(v.sum()) / n
         mx, my, lo_x, lo_y = mx + cx, my + cy, cx - ((mx + cx) - mx), cy - ((my + cy) - my)
+        # and take it out of the centred values too: far from 0 with a small spread (integers near 1e12), an offset of
+        # cx would add cx² to the variance and to the floor
+        if cx: u -= cx
+        if cy: v -= cy
         dot = lambda a, b: float(np.einsum('i,i->', a, b)) # numpy's own loop: no BLAS threads to wake
         var_x = dot(u, u) / n
         if 1e-280 < var_x < 1e280: slope = dot(u, v) / n / var_x
@@ -227,10 +345,13 @@ class Moments:
             s = float(np.abs(u).max())
             with np.errstate(all='ignore'): # data beyond float64 give a non-finite slope, refused just below
                 slope = dot(u / s, v) / dot(u / s, u / s) / s if s > 0 else 0.0
+        if not all(map(math.isfinite, (mx, my, var_x))): raise ValueError(too_large)
+        if not math.isfinite(slope): # x values very close together for the spread of y: the slope itself is beyond float64
+            raise ValueError(f"the least-squares slope of Y on X overflows float64 (X spreads over {np.ptp(x):.3g}, "
+                             f"Y over {np.ptp(y):.3g}): rescale X or Y")
         r = np.subtract(v, np.multiply(u, slope, out=u), out=v) # residuals of the least-squares line, in place
         floor = dot(r, r) / n
-        if not all(map(math.isfinite, (mx, my, var_x, slope, floor))):
-            raise ValueError("X or Y is too large for float64: its spread or the loss overflows; rescale X and Y")
+        if not math.isfinite(floor): raise ValueError(too_large)
         # b̂ = E[y] − ŵ·E[x]: both terms may be huge and nearly equal, so keep the product's rounding error too
         p, e = _exact_product(slope, mx)
         bias = ((my - p) - e) + (lo_y - slope * lo_x)
@@ -246,11 +367,24 @@ class Moments:
         w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
         # measured from the bottom of the bowl: the mean residual w·E[x] + b − E[y] is (w − ŵ)·E[x] + (b − b̂)
         d = w - self.slope
-        bowl = self.var_x * d ** 2 + self.floor # depends on w alone: a row of w against a column of b is cheap
+        # depends on w alone: a row of w against a column of b is cheap. A small var(x) multiplies (w − ŵ) before the
+        # square, so a huge w stays finite when the loss does (var(x) = 0 would otherwise give 0·inf = NaN)
+        bowl = (self.var_x * d ** 2 if self.var_x >= 1 else (math.sqrt(self.var_x) * d) ** 2) + self.floor
         r = np.add(d * self.mean_x - self._bias, b, out=out) # the mean residual
         if not isinstance(r, np.ndarray): return bowl + r * r # scalars
         np.multiply(r, r, out=r); r += bowl # arrays: in place, no temporaries the size of the grid
         return r
+
+    def finite_on(self, w_range:float, b_range:float) -> bool:
+        "Whether the loss stays finite over w in [-`w_range`, `w_range`], b in [-`b_range`, `b_range`]: a bowl is highest at the corners."
+        sd = math.sqrt(self.var_x) # plain floats: no numpy overhead, no overflow warnings
+        for w in (-w_range, w_range):
+            d = w - self.slope
+            bowl = self.var_x * (d * d) if self.var_x >= 1 else (sd * d) * (sd * d)
+            for b in (-b_range, b_range):
+                r = d * self.mean_x - self._bias + b
+                if not math.isfinite(bowl + self.floor + r * r): return False
+        return True
 
     @property
     def optimum(self):
@@ -263,6 +397,8 @@ class Moments:
         return self.var_x + self.mean_x ** 2
 
 # %% ../nbs/00_core.ipynb #e94a146a
+_MAX_GRID = 5000 # the most grid points along each axis of a `LossSurface`: 5000² points take 600 MB
+
 class LossSurface:
     "The exact MSE of every line on a (w, b) grid, from the data's `Moments`: numbers only, no drawing."
     def __init__(self,
@@ -270,14 +406,18 @@ class LossSurface:
                  Y, # targets, same length as `X`
                  w_range:float=15.0, # the grid spans w in [-w_range, w_range]
                  b_range:float=15.0, # the grid spans b in [-b_range, b_range]
-                 n_samples:int=30, # grid points along each axis
+                 n_samples:int=30, # grid points along each axis, at most 5000
                 ):
         w_range, b_range = check_positive('w_range', w_range), check_positive('b_range', b_range)
-        n_samples = check_count('n_samples', n_samples, 2)
+        n_samples = check_count('n_samples', n_samples, 2, _MAX_GRID) # refused before any memory is taken
         self.x, self.y, self.moments = Moments.of_columns(X, Y, copy=True) # own float64 columns and five numbers: O(N)
         # the numbers of np.linspace(-r, r, n), without its overhead (it dominates on small grids)
-        axis = lambda r: np.concatenate([np.arange(n_samples - 1) * (2 * r / (n_samples - 1)) - r, [r]])
+        # (ranges near float64's limit, where 2·r overflows, are scaled first)
+        axis = lambda r: np.concatenate([np.arange(n_samples - 1) * (2 * r / (n_samples - 1)) - r if 2 * r < math.inf
+                                         else (np.arange(n_samples - 1) * (2 / (n_samples - 1)) - 1) * r, [r]])
         ws = axis(w_range); bs = ws if b_range == w_range else axis(b_range)
+        if not self.moments.finite_on(w_range, b_range): # checked before the grid is allocated
+            raise ValueError(f"the loss overflows float64 on this grid (w_range={w_range!r}, b_range={b_range!r}): use smaller ranges")
         # w, b and Z in one block: one allocation per surface, which the allocator can reuse for the next one
         self.w, self.b, self.Z = np.empty((3, n_samples, n_samples))
         self.w[...], self.b[...] = ws, bs[:, None] # the meshgrids: w along the columns, b along the rows
@@ -326,13 +466,27 @@ def stability_message(lr:float, # the learning rate
     if lr < bound: return f"lr={lr:g} is below the stability bound 2/λmax = {bound:.4g}: gradient descent converges"
     return f"lr={lr:g} is at or above the stability bound 2/λmax = {bound:.4g} for this data: gradient descent will not converge"
 
+_runs = threading.local() # per thread: whether its training runs are quiet
+
+@contextmanager
+def quiet_runs():
+    "Inside the block, training runs in this thread do not warn (stability bound, overflow); other threads and Python's global warning filters are untouched."
+    before = getattr(_runs, 'quiet', False)
+    _runs.quiet = True
+    try: yield
+    finally: _runs.quiet = before
+
+def _warn(message, stacklevel):
+    "A `RuntimeWarning` pointing `stacklevel` frames above the caller, unless this thread is inside `quiet_runs`."
+    if not getattr(_runs, 'quiet', False): warnings.warn(message, RuntimeWarning, stacklevel=stacklevel + 1)
+
 def warn_if_unstable(lr:float, # the learning rate
                      bound:float, # `stability_bound` of the data
                      stacklevel:int=3, # the warning points at the caller's caller: the user's line
-                    ) -> bool: # whether it warned
-    "A `RuntimeWarning` with `stability_message` when `lr` is at or above `bound`."
+                    ) -> bool: # whether `lr` is at or above `bound`
+    "A `RuntimeWarning` with `stability_message` when `lr` is at or above `bound` (none inside `quiet_runs`)."
     if lr < bound: return False
-    warnings.warn(stability_message(lr, bound), RuntimeWarning, stacklevel=stacklevel)
+    _warn(stability_message(lr, bound), stacklevel)
     return True
 
 # %% ../nbs/00_core.ipynb #d6d43936
@@ -360,10 +514,14 @@ class Recorder:
         k = len(self.hist) # states recorded so far = updates made before this state
         w, b = (float(torch.as_tensor(v).detach()) for v in (w, b)) # plain floats, whatever was passed
         if not math.isfinite(loss):
+            beyond = [n for n, v in (('w', w), ('b', b)) if not math.isfinite(v)] # e.g. w=1e300 stored as float32
+            if k == 0 and beyond:
+                raise ValueError(f"the starting {beyond[0]} is beyond {self.X.dtype}'s range (±{torch.finfo(self.X.dtype).max:.3g}): "
+                                 f"start nearer 0" + ("" if self.X.dtype == torch.float64 else " or pass float64 data"))
             if k == 0: raise ValueError(f"the loss at the start (w={w!r}, b={b!r}) overflows {self.X.dtype}: "
                                         "rescale X and Y" + ("" if self.X.dtype == torch.float64 else " or pass float64 data"))
-            warnings.warn(f"the loss overflowed after {k} updates (lr={self.hist.lr:g}): the run ends there, "
-                          f"keeping the {k} finite states", RuntimeWarning, stacklevel=3)
+            _warn(f"the loss overflowed after {k} updates (lr={self.hist.lr:g}): the run ends there, "
+                  f"keeping the {k} finite states", stacklevel=3)
             return False
         self.hist.record(w, b, loss)
         if self.surface is not None: self.surface.set_para_loss(*self.hist.final)

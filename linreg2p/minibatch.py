@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
-from .core import (History, Recorder, check_count, check_data, check_finite, check_positive, check_runs,
-                           stability_bound, warn_if_unstable)
+from .core import (History, Recorder, check_count, check_data, check_finite, check_limits, check_positive, check_runs,
+                           check_seed, stability_bound, warn_if_unstable)
 from .figures import draw_contour, draw_runs, run_style, shown_axes, shown_figure
 from .models import criterion, forward
 
@@ -43,7 +43,7 @@ def make_loader(X, # inputs, shape (N,) or (N, 1)
     ds = LineDataset(X, Y)
     batch_size = check_count('batch_size', batch_size, 1)
     if batch_size > len(ds): raise ValueError(f"batch_size must be at most the number of points, {len(ds)}, got {batch_size}")
-    seed = check_count('seed', seed, 0)
+    seed = check_seed('seed', seed)
     # a single batch holding every point is not shuffled: the order would change nothing but rounding
     return DataLoader(ds, batch_size=batch_size, shuffle=bool(shuffle) and batch_size < len(ds),
                       generator=torch.Generator().manual_seed(seed))
@@ -114,9 +114,7 @@ def plot_paths(runs:dict, # label -> `History`; drawn in order, each in its own 
               ):
     "Every run's path on one contour of the loss surface, with the optimum marked; returns the axes."
     runs = check_runs({'path': runs} if isinstance(runs, History) else runs)
-    for name, lim in (('w_lim', w_lim), ('b_lim', b_lim)):
-        if lim is not None and not check_finite(name, lim[0]) < check_finite(name, lim[1]):
-            raise ValueError(f"{name} must be increasing, got {lim!r}")
+    w_lim, b_lim = (None if lim is None else check_limits(name, lim) for name, lim in (('w_lim', w_lim), ('b_lim', b_lim)))
     with shown_axes(ax, (6, 5)) as ax:
         draw_contour(surface, ax)
         if w_lim is not None: ax.set_xlim(*w_lim)
@@ -152,11 +150,15 @@ def plot_run_losses(runs:dict, # label -> `History` (an `EpochHistory` for fract
 
 def compare_runs(runs:dict, # label -> `History` of each method
                  surface, # `plot_error_surfaces` for the contour
-                 per:tuple=('epoch', 'update'), # loss panels to draw next to the contour
+                 per:tuple=('epoch', 'update'), # loss panels to draw next to the contour: 'epoch', 'update', both or none
                 ):
     "Paths on one contour beside the loss of each run per epoch and per update; returns the figure."
+    per = (per,) if isinstance(per, str) else per
+    if not isinstance(per, (tuple, list)) or not all(p in ('epoch', 'update') for p in per):
+        raise ValueError(f"per must be 'epoch', 'update' or a tuple of them, got {per!r}")
+    check_runs(runs) # before a figure is made
     with shown_figure((5.5 + 4.8 * len(per), 4.8)) as fig:
-        axs = fig.subplots(1, 1 + len(per), width_ratios=[1.15] + [1] * len(per))
+        axs = fig.subplots(1, 1 + len(per), squeeze=False, width_ratios=[1.15] + [1] * len(per))[0]
         plot_paths(runs, surface, ax=axs[0])
         for p, ax in zip(per, axs[1:]): plot_run_losses(runs, per=p, ax=ax)
         lrs = {h.lr for h in check_runs(runs).values()}

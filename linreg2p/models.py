@@ -8,8 +8,8 @@ Docs: https://linreg2p.github.io/linreg2p/models.html.md"""
 from __future__ import annotations
 import numpy as np
 import torch
-from .core import (History, LossSurface, Moments, Recorder, check_count, check_data, check_finite,
-                           check_nonnegative, check_positive, stability_bound, warn_if_unstable)
+from .core import (History, LossSurface, Moments, Recorder, check_arange, check_count, check_data, check_finite,
+                           check_made, check_nonnegative, check_positive, check_seed, check_tensor, stability_bound, warn_if_unstable)
 from .figures import draw_contour, draw_data, draw_line, draw_path, draw_surface, plot_data, plot_losses, shown_figure
 
 # %% auto #0
@@ -29,13 +29,15 @@ def make_data(slope:float=1.0, # true slope of the line
               seed:int|None=None, # seed for a private generator; None draws from torch's global RNG
              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # X, the noise-free line f, and noisy targets Y, each (N, 1)
     "Points on the line `slope*x + bias` with Gaussian noise, as float32 tensors of shape (N, 1)."
-    slope, bias, start, stop = (check_finite(n, v) for n, v in zip(('slope', 'bias', 'start', 'stop'), (slope, bias, start, stop)))
-    step, noise = check_positive('step', step), check_nonnegative('noise', noise)
-    if not stop > start: raise ValueError(f"stop must be greater than start, got start={start!r}, stop={stop!r}")
-    gen = None if seed is None else torch.Generator().manual_seed(check_count('seed', seed, 0))
+    slope, bias, noise = check_finite('slope', slope), check_finite('bias', bias), check_nonnegative('noise', noise)
+    start, stop, step = check_arange(start, stop, step) # checked before any memory is taken
+    gen = None if seed is None else torch.Generator().manual_seed(check_seed('seed', seed))
     X = torch.arange(start, stop, step).view(-1, 1)
     f = slope * X + bias
     Y = f + noise * torch.randn(X.shape, generator=gen) if noise > 0 else f.clone() # no noise: no draw
+    # float32 far from 0 can round neighbouring x values to one number, and huge settings overflow to inf
+    check_made('x values', X, f'start={start!r}, stop={stop!r} and step={step!r}', distinct=True)
+    check_made('targets', f, f'slope={slope!r} and bias={bias!r}'); check_made('targets', Y, f'noise={noise!r}')
     return X, f, Y
 
 # %% ../nbs/00_models.ipynb #de024c34
@@ -51,6 +53,7 @@ def criterion(yhat:torch.Tensor, # predictions
               y:torch.Tensor, # targets, same shape as `yhat`
              ) -> torch.Tensor: # 0-dim tensor
     "Mean squared error between predictions and targets."
+    yhat, y = check_tensor('yhat', yhat), check_tensor('y', y)
     if yhat.shape != y.shape: # (N, 1) against (N,) would silently broadcast to an (N, N) matrix
         raise ValueError(f"yhat and y must have the same shape, got {tuple(yhat.shape)} and {tuple(y.shape)}")
     return torch.nn.functional.mse_loss(yhat, y)

@@ -6,7 +6,6 @@ Docs: https://linreg2p.github.io/linreg2p/pytorch_way.html.md"""
 
 # %% ../nbs/03_pytorch_way.ipynb #0921c0c2
 from __future__ import annotations
-import warnings
 import torch
 from torch import nn
 from .core import Recorder, check_count, check_data, check_finite, stability_bound, warn_if_unstable
@@ -14,7 +13,7 @@ from .minibatch import EpochHistory, each_batch, make_loader
 from .models import forward
 
 # %% auto #0
-__all__ = ['LinearRegression', 'fit']
+__all__ = ['LinearRegression', 'bound_applies', 'fit']
 
 # %% ../nbs/03_pytorch_way.ipynb #df095352
 class LinearRegression(nn.Module):
@@ -25,6 +24,8 @@ class LinearRegression(nn.Module):
                  dtype:torch.dtype=torch.float32, # dtype of the parameters
                 ):
         super().__init__()
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point): # gradients need floating-point parameters
+            raise ValueError(f"dtype must be a floating-point torch dtype such as torch.float32 or torch.float64, got {dtype!r}")
         self.w = nn.Parameter(torch.tensor(check_finite('w', w), dtype=dtype))
         self.b = nn.Parameter(torch.tensor(check_finite('b', b), dtype=dtype))
 
@@ -32,8 +33,13 @@ class LinearRegression(nn.Module):
     def extra_repr(self): return f"w={self.w.item():.4g}, b={self.b.item():.4g}"
 
 # %% ../nbs/03_pytorch_way.ipynb #c01fc041
+def bound_applies(optimizer, # a `torch.optim` optimizer
+                 ) -> bool:
+    "Whether the stability bound governs `optimizer`: plain gradient descent, `torch.optim.SGD` without momentum."
+    return type(optimizer) is torch.optim.SGD and not optimizer.param_groups[0]['momentum']
+
 def fit(model:LinearRegression, # the line to train, updated in place
-        optimizer:torch.optim.Optimizer, # any optimizer built over `model.parameters()`
+        optimizer:torch.optim.Optimizer, # any `torch.optim` optimizer built over `model.parameters()` (not `SparseAdam`)
         X, # inputs: tensor or array, shape (N,) or (N, 1)
         Y, # targets, same length as `X`
         epochs:int=15, # passes over the data
@@ -42,10 +48,12 @@ def fit(model:LinearRegression, # the line to train, updated in place
         seed:int=0, # seed of the loader's generator (the global RNG is never used)
         surface=None, # optional `plot_error_surfaces`; every recorded state goes to its `set_para_loss`
        ) -> EpochHistory: # `epochs * updates_per_epoch + 1` states (fewer if the loss overflowed)
-    "Train `model` on `(X, Y)` with `nn.MSELoss` and `optimizer`, one `optimizer.step()` per mini-batch."
+    "Train `model` on `(X, Y)` with `nn.MSELoss` and `optimizer`, one `optimizer.step(closure)` per mini-batch."
     if not isinstance(model, LinearRegression): raise ValueError(f"model must be a LinearRegression, got {type(model).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise ValueError(f"optimizer must be a torch.optim optimizer, got {type(optimizer).__name__}")
+    if isinstance(optimizer, torch.optim.SparseAdam):
+        raise ValueError("optimizer SparseAdam needs sparse gradients (an embedding table's), but w and b get dense ones: use torch.optim.Adam")
     owned = {id(p) for group in optimizer.param_groups for p in group['params']}
     if not all(id(p) in owned for p in model.parameters()):
         raise ValueError("optimizer does not update this model's parameters w and b: "
@@ -55,17 +63,18 @@ def fit(model:LinearRegression, # the line to train, updated in place
     loader = make_loader(X, Y, len(X) if batch_size is None else batch_size, shuffle, seed)
     epochs = check_count('epochs', epochs, 0)
     lr = optimizer.param_groups[0]['lr']
-    if type(optimizer) is torch.optim.SGD and not optimizer.param_groups[0]['momentum']: # plain descent has a bound
-        warn_if_unstable(lr, stability_bound(X))
+    if bound_applies(optimizer): warn_if_unstable(lr, stability_bound(X))
     loss_fn = nn.MSELoss()
     hist = EpochHistory(lr=float(lr), batch_size=loader.batch_size, updates_per_epoch=len(loader))
     record = Recorder(hist, X, Y, surface)
     record(model.w, model.b) # entry 0: the start
-    for xb, yb in each_batch(loader, epochs):
+    def closure(): # the loss of the current mini-batch, with its gradient; LBFGS evaluates it several times per step
         optimizer.zero_grad()
         loss = loss_fn(model(xb), yb)
         loss.backward()
-        optimizer.step()
+        return loss
+    for xb, yb in each_batch(loader, epochs):
+        optimizer.step(closure) # every torch.optim optimizer takes the closure; most call it once
         if not record(model.w, model.b):
             with torch.no_grad(): model.w.fill_(hist.w[-1]); model.b.fill_(hist.b[-1]) # back to the last finite state
             break

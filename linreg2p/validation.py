@@ -12,10 +12,11 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
-from .core import Moments, check_count, check_data, check_finite, check_lrs, check_nonnegative
+from .core import (Moments, check_count, check_data, check_finite, check_lrs, check_made, check_nonnegative, check_seed,
+                           stability_bound)
 from .figures import PALETTE, draw_data, draw_line, run_style, shown_axes, shown_figure
 from .models import forward, make_data
-from .pytorch_way import LinearRegression, fit
+from .pytorch_way import LinearRegression, bound_applies, fit
 
 # %% auto #0
 __all__ = ['Split', 'make_split', 'Selection', 'select_lr', 'plot_selection', 'plot_val_curves']
@@ -41,12 +42,14 @@ def make_split(n_outliers:int=4, # training targets to corrupt
     shift, noise = check_finite('shift', shift), check_nonnegative('noise', noise)
     n_outliers = check_count('n_outliers', n_outliers, 0)
     if n_outliers > len(X): raise ValueError(f"n_outliers must be at most the number of points, {len(X)}, got {n_outliers}")
-    gen = torch.Generator().manual_seed(check_count('seed', seed, 0))
+    gen = torch.Generator().manual_seed(check_seed('seed', seed))
     X_val = X + 0.05 # halfway between the training inputs
     Y_train = f + noise * torch.randn(X.shape, generator=gen)
     Y_val = slope * X_val + bias + noise * torch.randn(X_val.shape, generator=gen)
     outliers = torch.randperm(len(X), generator=gen)[:n_outliers].sort().values
     Y_train[outliers] += shift
+    check_made('targets', Y_train, f'noise={noise!r} and shift={shift!r}') # huge settings overflow float32
+    check_made('targets', Y_val, f'slope={slope!r}, bias={bias!r} and noise={noise!r}')
     return Split(X, Y_train, X_val, Y_val, outliers)
 
 # %% ../nbs/04_validation.ipynb #8221a4a5
@@ -59,6 +62,12 @@ class Selection:
     val_loss: dict # lr -> MSE of the trained model on the validation split
     best_lr: float # the learning rate with the lowest validation loss
     val_curves: dict = field(default_factory=dict) # lr -> validation MSE after each epoch, entry 0 at the start
+    diverged: tuple = () # learning rates whose run diverged (loss overflowed, or plain descent at or past the stability bound): never chosen
+
+    def _first(self, runs:dict):
+        "The first entry of `runs`, or a `ValueError` when the selection holds no runs."
+        if not runs: raise ValueError("sel has no runs: a Selection comes from select_lr, which trains at least one")
+        return next(iter(runs.values()))
 
     @property
     def model(self) -> LinearRegression:
@@ -68,24 +77,24 @@ class Selection:
     @property
     def epochs(self) -> int:
         "Epochs every run was trained for."
-        return len(next(iter(self.val_curves.values()))) - 1
+        return len(self._first(self.val_curves)) - 1
 
     @property
     def start(self) -> tuple[float, float]:
         "The `(w, b)` every run started from."
-        h = next(iter(self.histories.values()))
+        h = self._first(self.histories)
         return h.w[0], h.b[0]
 
     def best_at(self, epochs:int, # a budget from 0 to `self.epochs`
                ) -> float:
         "The learning rate whose run had the lowest validation loss after `epochs` epochs: what `select_lr` picks with that budget."
         epochs = check_count('epochs', epochs, 0, self.epochs)
-        return _lowest({lr: curve[epochs] for lr, curve in self.val_curves.items()})
+        return _lowest({lr: curve[epochs] for lr, curve in self.val_curves.items()}, self.diverged)
 
-def _lowest(val_loss:dict) -> float:
-    "The learning rate with the lowest finite validation loss, the first of equals."
-    finite = {lr: v for lr, v in val_loss.items() if math.isfinite(v)}
-    if not finite: raise ValueError(f"every run's validation loss is infinite or NaN: try smaller learning rates than {list(val_loss)}")
+def _lowest(val_loss:dict, diverged=()) -> float:
+    "The learning rate with the lowest finite validation loss among the runs that did not diverge, the first of equals."
+    finite = {lr: v for lr, v in val_loss.items() if math.isfinite(v) and lr not in diverged}
+    if not finite: raise ValueError(f"every run diverged or has an infinite validation loss (lrs {list(val_loss)}): try smaller learning rates")
     return min(finite, key=finite.get)
 
 def _per_epoch(hist, epochs:int) -> list:
@@ -112,26 +121,38 @@ def select_lr(X_train, # training inputs, shape (N,) or (N, 1)
     if not callable(optimizer): raise ValueError(f"optimizer must be callable like torch.optim.SGD, got {optimizer!r}")
     epochs = check_count('epochs', epochs, 0)
     loss_fn = nn.MSELoss()
-    sel = Selection({}, {}, {}, {}, math.nan)
+    sel, bound, diverged = Selection({}, {}, {}, {}, math.nan), stability_bound(X_train), []
     for lr in lrs:
         model = LinearRegression(w, b)
-        sel.histories[lr] = fit(model, optimizer(model.parameters(), lr=lr), X_train, Y_train,
-                                epochs=epochs, batch_size=batch_size, seed=seed)
+        opt = optimizer(model.parameters(), lr=lr)
+        h = sel.histories[lr] = fit(model, opt, X_train, Y_train, epochs=epochs, batch_size=batch_size, seed=seed)
         sel.models[lr] = model
+        # diverged: its loss overflowed, or plain descent past the bound (it may still look good after a few steps)
+        if len(h) < epochs * h.updates_per_epoch + 1 or (bound_applies(opt) and lr >= bound): diverged.append(lr)
         with torch.no_grad():
             sel.train_loss[lr] = loss_fn(model(X_train.float()), Y_train.float()).item()
             sel.val_loss[lr] = loss_fn(model(X_val.float()), Y_val.float()).item()
             as_param = lambda v: torch.tensor(v, dtype=model.w.dtype) # the same arithmetic as the model's own
             sel.val_curves[lr] = [loss_fn(forward(X_val.float(), as_param(w_), as_param(b_)), Y_val.float()).item()
                                   for w_, b_ in _per_epoch(sel.histories[lr], epochs)]
-    sel.best_lr = _lowest(sel.val_loss)
+    sel.diverged = tuple(diverged)
+    sel.best_lr = _lowest(sel.val_loss, sel.diverged)
     return sel
 
 # %% ../nbs/04_validation.ipynb #4f9ceb60
+def _checked(sel, split):
+    "`sel` and `split` for a picture, else a `ValueError` naming the one that is wrong."
+    if not isinstance(sel, Selection): raise ValueError(f"sel must be a Selection (from select_lr), got {type(sel).__name__}")
+    sel._first(sel.models) # a Selection with no runs has nothing to show
+    if not (isinstance(split, tuple) and len(split) == 5 and all(isinstance(t, torch.Tensor) for t in split)):
+        raise ValueError(f"split must be a Split (from make_split), got {type(split).__name__}")
+    return sel, Split(*split)
+
 def plot_selection(sel:Selection, # the result of `select_lr`
                    split:Split, # the data it was trained and validated on
                   ):
     "The data with every trained line beside the training and validation loss of each learning rate; returns the figure."
+    sel, split = _checked(sel, split)
     with shown_figure((13, 4.8)) as fig:
         ax_data, ax_loss = fig.subplots(1, 2, width_ratios=[1.25, 1])
         X, Y, Xv, Yv, out = (t.numpy() for t in split)
@@ -141,7 +162,7 @@ def plot_selection(sel:Selection, # the result of `select_lr`
         for i, (lr, model) in enumerate(sel.models.items()):
             best = lr == sel.best_lr
             draw_line(model.w.item(), model.b.item(), X, ax_data, colour=run_style(i)[0], lw=3 if best else 1.2,
-                      ls='-' if best else '--', label=f'lr {lr:g}' + (' (chosen)' if best else ''))
+                      ls='-' if best else '--', label=f'lr {lr:g}' + (' (chosen)' if best else ' (diverged)' if lr in sel.diverged else ''))
         span = Y.max() - Y.min()
         ax_data.set_ylim(Y.min() - 0.3 * span, Y.max() + 0.1 * span)
         ax_data.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.01, 1)) # beside the axes, off the data
@@ -162,6 +183,7 @@ def plot_val_curves(sel:Selection, # the result of `select_lr`
                     ax=None, # axes to draw on; a new figure when None
                    ):
     "The validation loss of every run after each epoch, and where a run that trains to the end settles; returns the axes."
+    sel, split = _checked(sel, split)
     budget = None if budget is None else check_count('budget', budget, 0, sel.epochs)
     m_val = Moments.of(split.X_val, split.Y_val)
     settled = float(m_val.loss(*Moments.of(split.X_train, split.Y_train).optimum)) # the training optimum on clean points

@@ -175,8 +175,9 @@ def test_input_kinds_give_the_same_results(data):
     np.testing.assert_array_equal(everything(x32, y32.astype(np.float64)), ref64)
 
 def test_integer_inputs_are_numbers():
+    "Integers train as float64, which holds each of them exactly (up to 2**53)."
     x, y = [0, 1, 2, 3], [1, 3, 5, 7]
     h = train_model(x, y, lr=0.1, iters=5)
-    ref = train_model(np.array(x, np.float32), np.array(y, np.float32), lr=0.1, iters=5)
+    ref = train_model(np.array(x, np.float64), np.array(y, np.float64), lr=0.1, iters=5)
     assert (h.w, h.b, h.loss) == (ref.w, ref.b, ref.loss)
     assert ols_fit(x, y) == (2.0, 1.0)
