@@ -6,13 +6,13 @@ Docs: https://linreg2p.github.io/linreg2p/animation.html.md"""
 
 # %% ../nbs/05_animation.ipynb #03378e19
 from __future__ import annotations
-import base64, html, io, re, statistics, sys, time, warnings
+import base64, html, io, re, statistics, sys, time
 from pathlib import Path
 import numpy as np
 from matplotlib.animation import AbstractMovieWriter, HTMLWriter
 from .core import (History, LossSurface, check_count, check_finite, check_in_range, check_positive, check_runs,
-                           stability_bound, stability_message)
-from .figures import PALETTE, alt_text, as_loss_surface, draw_contour, new_figure, run_style
+                           quiet_runs, stability_bound, stability_message)
+from .figures import PALETTE, alt_text, as_loss_surface, check_figure_size, draw_contour, new_figure, run_style
 from .models import make_data, train_model
 
 # %% auto #0
@@ -127,6 +127,8 @@ def animate(runs, # a `History`, or a dict of label -> `History` (e.g. one per l
     runs = check_runs(runs)
     surface = as_loss_surface(surface)
     interval, every = check_count('interval', interval, 1), check_count('every', every, 1)
+    figsize, dpi = check_figure_size(figsize, dpi)
+    if not isinstance(title, str): raise ValueError(f'title must be a str, got {type(title).__name__}')
     hists = list(runs.values())
     n = max(len(h) for h in hists)
     frames = list(range(0, n, every))
@@ -190,10 +192,12 @@ def to_html(anim, # a matplotlib animation, e.g. from `animate`
             autoplay:bool=True, # start playing when the player comes into view
            ): # an `IPython.display.HTML` that plays in Jupyter and on a static web page, offline
     "The animation as a self-contained JavaScript player with its frames embedded."
-    import tempfile
-    from IPython.display import HTML
+    from matplotlib.animation import Animation
     if default_mode not in ('loop', 'once', 'reflect'):
         raise ValueError(f"default_mode must be 'loop', 'once' or 'reflect', got {default_mode!r}")
+    if not isinstance(anim, Animation): raise ValueError(f'anim must be a matplotlib animation, got {type(anim).__name__}')
+    import tempfile
+    from IPython.display import HTML
     scene = getattr(anim, 'scene', None)
     if scene is None:
         player = anim.to_jshtml(default_mode=default_mode)
@@ -280,6 +284,7 @@ class Explorer:
         W = _ipywidgets() # only needed here: the rest of the module works without it
         iters, seed = check_count('iters', iters, *self.ranges['iters']), check_count('seed', seed, *self.ranges['seed'])
         lr, w, b, noise = (check_in_range(k, v, *self.ranges[k]) for k, v in zip(('lr', 'w', 'b', 'noise'), (lr, w, b, noise)))
+        figsize, dpi = check_figure_size(figsize, dpi)
         style, layout = {'description_width': '5.5em'}, W.Layout(width='22em')
         def slider(cls, name, label, value, step, fmt=None):
             lo, hi = self.ranges[name]
@@ -311,8 +316,7 @@ class Explorer:
                 self._ylim = float(self.f.min()) - span, float(self.f.max()) + span # the axes stay put as the noise changes
             self.scene.set_surface(self.surface, ylim=self._ylim)
             self._data_key = v['noise'], v['seed']
-        with warnings.catch_warnings(): # the panel reports the bound itself, below the sliders
-            warnings.simplefilter('ignore', RuntimeWarning)
+        with quiet_runs(): # the panel reports the bound itself, below the sliders; other threads still warn
             self.history = train_model(self.X, self.Y, w=v['w'], b=v['b'], lr=v['lr'], iters=v['iters'])
         self.scene.title = f"Gradient descent at lr {v['lr']:.2f}" # the title says which lr the picture shows
         self.scene.show([self.history], len(self.history) - 1)

@@ -688,6 +688,7 @@ def _run_lab(args, # parsed `lab` arguments
     try:
         from linreg2p.models import make_data, plot_data, plot_error_surfaces, train_model, plot_losses, Moments
         from linreg2p.figures import FigureSeries
+        from linreg2p.core import quiet_runs
         from linreg2p.analysis import ols_fit, max_stable_lr
     finally:
         if collecting: gc.enable()
@@ -711,9 +712,7 @@ def _run_lab(args, # parsed `lab` arguments
         runs, todo = {}, []
         for lr in lrs:
             s = surface() # a fresh surface per run: its trajectory is this run's alone
-            with warnings.catch_warnings(): # the table and summary.json say when a run is unstable or overflowed
-                warnings.filterwarnings('ignore', message='lr=.*stability bound', category=RuntimeWarning)
-                warnings.filterwarnings('ignore', message='the loss overflowed', category=RuntimeWarning)
+            with quiet_runs(): # the table and summary.json say when a run is unstable or overflowed
                 runs[lr] = train_model(X, Y, w=args.w0, b=args.b0, lr=lr, iters=args.iters, surface=s)
             n = len(runs[lr])
             width = len(str(args.iters))

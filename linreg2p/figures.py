@@ -16,13 +16,13 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
-from .core import History, LossSurface, check_data, as_column, check_runs
+from .core import History, LossSurface, check_data, as_column, check_count, check_in_range, check_positive, check_runs
 
 # %% auto #0
 __all__ = ['PALETTE', 'RUN_COLOURS', 'RUN_MARKERS', 'run_style', 'alt_text', 'figure_png', 'LabFigure', 'new_figure',
-           'show_figure', 'shown_figure', 'shown_axes', 'contour_levels', 'as_loss_surface', 'draw_contour',
-           'draw_surface', 'draw_path', 'draw_runs', 'draw_data', 'draw_line', 'plot_data', 'plot_losses',
-           'FigureSeries']
+           'check_figure_size', 'show_figure', 'shown_figure', 'shown_axes', 'contour_levels', 'as_loss_surface',
+           'draw_contour', 'draw_surface', 'draw_path', 'draw_runs', 'draw_data', 'draw_line', 'plot_data',
+           'plot_losses', 'FigureSeries']
 
 # %% ../nbs/00_figures.ipynb #205e1835
 PALETTE = {
@@ -106,6 +106,18 @@ def new_figure(figsize:tuple, # width and height in inches
     if not managed: plt.close(fig) # pyplot forgets it: no backend shows it, and nothing keeps it alive
     return fig
 
+def check_figure_size(figsize, # width and height in inches
+                      dpi:float=72, # dots per inch
+                     ) -> tuple: # ((width, height), dpi) as floats
+    "`figsize` as two positive sizes in inches and `dpi` in [10, 600], neither side beyond 8000 pixels; else a `ValueError`."
+    try: width, height = figsize
+    except (TypeError, ValueError): raise ValueError(f'figsize must be a pair (width, height) in inches, got {figsize!r}') from None
+    width, height = check_positive('figsize width', width), check_positive('figsize height', height)
+    dpi = check_in_range('dpi', dpi, 10, 600)
+    if max(width, height) * dpi > 8000: # a picture this large takes gigabytes to render
+        raise ValueError(f'figsize {figsize!r} at dpi {dpi:g} is {width * dpi:.0f}×{height * dpi:.0f} pixels; keep each side within 8000')
+    return (width, height), dpi
+
 def show_figure(fig:Figure, # a finished figure from `new_figure`
                ) -> Figure: # `fig`
     "Show a finished figure the way the session expects: in Jupyter now; in a window backend at `plt.show()`; never twice."
@@ -137,7 +149,10 @@ def shown_axes(ax=None, # axes to draw on; None makes a new figure
                **subplot_kw, # e.g. `projection='3d'` for the new figure's axes
               ):
     "`ax` itself, or the axes of a new figure that is shown when the `with` block ends."
-    if ax is not None: yield ax; return
+    if ax is not None:
+        from matplotlib.axes import Axes
+        if not isinstance(ax, Axes): raise ValueError(f'ax must be matplotlib axes or None, got {type(ax).__name__}')
+        yield ax; return
     with shown_figure(figsize) as fig: yield fig.add_subplot(**subplot_kw)
 
 # %% ../nbs/00_figures.ipynb #2b0f7c07
@@ -145,8 +160,11 @@ def contour_levels(Z:np.ndarray, # the loss on a grid
                    n:int=14, # number of levels
                   ) -> np.ndarray:
     "Contour levels for a quadratic bowl: spaced by the square, so the ellipses come out evenly spaced."
+    n, Z = check_count('n', n, 1), np.asarray(Z, dtype=float)
+    if Z.size == 0 or not np.isfinite(Z).all(): raise ValueError(f'Z must be a non-empty grid of finite losses, got {Z.size} values')
     lo, hi = float(Z.min()), float(Z.max())
-    return lo + (hi - lo) * np.linspace(0, 1, n + 1)[1:] ** 2
+    span = (hi - lo) or max(abs(lo), 1.0) # a flat grid still gets increasing levels, which matplotlib requires
+    return lo + span * np.linspace(0, 1, n + 1)[1:] ** 2
 
 def as_loss_surface(surface, # a `LossSurface`, or an object holding one as `.surface` (the lab's `plot_error_surfaces`)
                    ) -> LossSurface:
@@ -207,7 +225,8 @@ def draw_path(hist:History, # the run to draw
               zorder:float=20, # above the contour and reference lines
              ):
     "The path of a run through (w, b), on 2-D or 3-D axes; returns the axes."
-    k = len(hist) if upto is None else upto + 1
+    if not isinstance(hist, History): raise ValueError(f'hist must be a History, got {type(hist).__name__}')
+    k = len(hist) if upto is None else check_count('upto', upto, 0) + 1
     many = k > 40 # long stochastic runs: a line without markers stays readable
     style = dict(color=colour, lw=1.0 if many else 1.4, marker=None if many else marker, ms=5, label=label, zorder=zorder)
     if getattr(ax, 'name', '') == '3d': ax.plot(hist.w[:k], hist.b[:k], hist.loss[:k], **style)
@@ -261,9 +280,12 @@ def plot_data(X, # inputs
              ):
     "Scatter the training points and, optionally, the true line; returns the axes."
     X, Y = check_data(X, Y)
+    if f is not None:
+        f = as_column('f', f)
+        if len(f) != len(X): raise ValueError(f'f must hold one value per point of X ({len(X)}), got {len(f)}')
     with shown_axes(ax, (6, 4)) as ax:
         draw_data(X.numpy(), Y.numpy(), ax, label='y: noisy targets')
-        if f is not None: ax.plot(X.numpy(), as_column('f', f).numpy(), color=PALETTE['truth'], lw=2, label='f: true line')
+        if f is not None: ax.plot(X.numpy(), f.numpy(), color=PALETTE['truth'], lw=2, label='f: true line')
         ax.legend(); ax.set_title('The data')
     return ax
 

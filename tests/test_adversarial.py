@@ -8,9 +8,11 @@ import torch
 import linreg2p.analysis as analysis
 from conftest import np_descent
 from linreg2p.analysis import best_lr, hessian_eig, lr_sweep, max_stable_lr, ols_fit, plot_lr_sweep, plot_runs, shrink_factors
+from linreg2p.animation import animate, to_html
 from linreg2p.core import History, LossSurface, Moments, as_column, numpy_mse
+from linreg2p.figures import contour_levels, draw_contour, draw_path
 from linreg2p.minibatch import compare_runs, make_loader, plot_paths, train_minibatch
-from linreg2p.models import criterion, make_data, plot_error_surfaces, plot_losses, train_model
+from linreg2p.models import criterion, make_data, plot_data, plot_error_surfaces, plot_losses, train_model
 from linreg2p.pytorch_way import LinearRegression, fit
 from linreg2p.validation import Selection, make_split, plot_selection, plot_val_curves, select_lr
 
@@ -268,3 +270,70 @@ def test_a_start_beyond_float32_is_named(setting):
                                              r"start nearer 0 or pass float64 data$"):
             run(**{setting: 1e300})
     assert len(train_model(X.double(), Y.double(), iters=1, **{setting: 1e100})) == 2 # float64 holds it
+
+# --- figures and animations ------------------------------------------------------------------------
+def test_plot_data_refuses_a_true_line_of_another_length():
+    X, Y = lab()
+    with pytest.raises(ValueError, match=rf'^f must hold one value per point of X \({len(X)}\), got 5$'): plot_data(X, Y, f=X[:5])
+
+@pytest.mark.parametrize('ax', ['left', 0, object()], ids=['str', 'int', 'object'])
+def test_axes_that_are_not_axes_are_named(ax):
+    X, Y = lab()
+    for draw in (lambda: plot_data(X, Y, ax=ax), lambda: plot_losses(train_model(X, Y, iters=2), ax=ax),
+                 lambda: draw_contour(LossSurface(X, Y), ax)):
+        with pytest.raises(ValueError, match=r'^ax must be matplotlib axes or None, got '): draw()
+
+def test_draw_path_needs_a_history():
+    import matplotlib.pyplot as plt
+    ax = plt.figure().add_subplot()
+    with pytest.raises(ValueError, match=r'^hist must be a History, got NoneType$'): draw_path(None, ax)
+    with pytest.raises(ValueError, match=r'^upto must be'): draw_path(History([0.0], [0.0], [1.0]), ax, upto=-2)
+
+def test_contour_levels_of_a_flat_grid_can_be_drawn():
+    import matplotlib.pyplot as plt
+    for value in (0.0, 5.0, -3.0):
+        Z = np.full((4, 4), value)
+        levels = contour_levels(Z, n=6)
+        assert len(levels) == 6 and np.all(np.diff(levels) > 0) and levels[0] > value # increasing, as matplotlib requires
+        plt.figure().add_subplot().contour(np.arange(4), np.arange(4), Z, levels=levels) # raised before: levels not increasing
+    with pytest.raises(ValueError, match=r'^Z must be a non-empty grid of finite losses'): contour_levels(np.array([[1.0, np.nan]]))
+    with pytest.raises(ValueError, match=r'^n must be'): contour_levels(np.eye(3), n=0)
+
+@pytest.mark.parametrize('kw, message', [(dict(figsize=(9,)), r'^figsize must be a pair'), (dict(figsize=None), r'^figsize must be a pair'),
+                                         (dict(figsize=(9, -1)), r'^figsize height must be'), (dict(dpi=0), r'^dpi must be'),
+                                         (dict(figsize=(200, 3), dpi=72), r'^figsize \(200, 3\) at dpi 72 is 14400×216 pixels'),
+                                         (dict(title=None), r'^title must be a str, got NoneType$')])
+def test_animate_names_a_bad_figure(kw, message):
+    X, Y = lab()
+    with pytest.raises(ValueError, match=message): animate(train_model(X, Y, iters=2), LossSurface(X, Y), **kw)
+
+def test_to_html_names_what_is_not_an_animation():
+    with pytest.raises(ValueError, match=r"^default_mode must be 'loop', 'once' or 'reflect', got 'bounce'$"): to_html(None, 'bounce')
+    with pytest.raises(ValueError, match=r'^anim must be a matplotlib animation, got NoneType$'): to_html(None)
+
+def test_explorer_leaves_other_threads_warnings_alone(monkeypatch):
+    "The slider panel silences its own runs only, like lr_sweep (see above)."
+    pytest.importorskip('ipywidgets')
+    import linreg2p.animation as animation
+    X, Y = lab()
+    panel = animation.Explorer(lr=0.1)
+    inside, release, real = threading.Event(), threading.Event(), animation.train_model
+    def paused(*a, **k):
+        inside.set(); release.wait(30)
+        return real(*a, **k)
+    monkeypatch.setattr(animation, 'train_model', paused)
+    move = threading.Thread(target=lambda: setattr(panel.sliders['lr'], 'value', 0.45)) # past the bound: the panel says so itself
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        mine = list(warnings.filters)
+        move.start()
+        assert inside.wait(30)
+        try:
+            during = list(warnings.filters)
+            train_model(X, Y, lr=0.5, iters=3)
+        finally:
+            release.set(); move.join(30)
+    assert during == mine
+    assert [str(w.message)[:30] for w in caught] == ['lr=0.5 is at or above the stab']
+    assert '⚠' in panel.status.value and 'lr=0.45' in panel.message
+    panel.close()
