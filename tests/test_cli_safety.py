@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import bin_path
 
+pytestmark = pytest.mark.slow # every test starts linreg2p lab as a process: left out of the fast tier, `pytest -m "not slow"`
+
 LINREG2P = bin_path('linreg2p')
 SMALL = ['--lr', '0.1', '--grid', '5', '--every', '100'] # the quickest whole run: 7 figures
 LONG = 'n' * 250

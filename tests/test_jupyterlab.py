@@ -14,6 +14,8 @@ import pytest
 from PIL import Image
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow # serves JupyterLab and drives Chromium: left out of the fast tier, `pytest -m "not slow"`
+
 NOTEBOOK = ROOT / 'nbs' / '05_animation.ipynb'
 
 def _missing(msg):

@@ -312,6 +312,7 @@ def test_a_run_that_overflows_keeps_its_last_state_in_the_curve():
     assert len(set(curve[len(h) - 1:])) == 1 # flat after the run ended
 
 
+@pytest.mark.slow # four selections of five 50-epoch runs, each replayed in numpy: the fast tier keeps the smaller selection tests
 def test_the_winner_depends_on_start_and_budget():
     "The notebook's table: what validation picks changes with the start, the budget and the split (numpy agrees)."
     lrs, budgets = (0.001, 0.003, 0.01, 0.03, 0.1), (5, 10, 20, 50)
