@@ -13,7 +13,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 import numpy as np
 import pytest
-from conftest import ROOT
+from concurrent.futures import ThreadPoolExecutor
+from conftest import CHROMIUM_ARGS, ROOT
 pytestmark = pytest.mark.slow # builds the docs site and drives Chromium: left out of the fast tier, `pytest -m "not slow"`
 
 HIDDEN_DIRECTIVES = {'hide', 'export', 'exporti', 'default_exp'}
@@ -91,9 +92,10 @@ class Visit:
         if url.startswith(self.base) or urlparse(url).scheme in ('data', 'blob', 'about'): route.continue_()
         else: self.external.append(url); route.abort()
 
-    def goto(self, path):
+    def goto(self, path, idle=True): # idle: also wait until the network is quiet (half a second), for late requests
         self.page.goto(self.base + path, wait_until='load')
-        self.page.wait_for_load_state('networkidle')
+        if idle: self.page.wait_for_load_state('networkidle')
+        else: self.page.evaluate('document.fonts.ready.then(() => true)')
         return self.page
 
     def close(self): self.ctx.close()
@@ -634,11 +636,11 @@ def axe_violations(page):
     return [(v['id'], v['impact'], ' '.join(map(str, n['target'])), ' '.join(n.get('failureSummary', '').split())[:240])
             for v in res['violations'] if v['impact'] in A11Y_IMPACTS for n in v['nodes']]
 
-def _themed_visit(browser, server, path, theme):
+def _themed_visit(browser, server, path, theme, idle=True):
     "A page opened in `theme` the way a returning reader gets it: the theme switcher's choice is in localStorage before the page loads."
     v = Visit(browser, server)
     v.ctx.add_init_script(f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');")
-    page = v.goto(path)
+    page = v.goto(path, idle)
     assert page.evaluate('document.documentElement.dataset.theme') == theme
     assert page.evaluate('getComputedStyle(document.body).backgroundColor') == BACKGROUND[theme], (path, theme)
     return v, page
@@ -646,18 +648,31 @@ def _themed_visit(browser, server, path, theme):
 @pytest.fixture(scope='session')
 def axe_report(site, server, browser):
     """{(page, theme): violations} for every page of the site in both themes, and the search page with results
-    (their words highlighted). Collapsed code is opened first."""
+    (their words highlighted). Collapsed code is opened first. The themes are checked side by side, the dark one in a
+    thread with a browser of its own (axe-core takes seconds per page, mostly on colour contrast)."""
     pages = sorted(p.name for p in site.glob('*.html')) + ['search.html?q=learning+rate']
-    report, t = {}, time.time()
-    for theme in THEMES:
+    def check(theme, browser):
+        report = {}
         for path in pages:
-            v, page = _themed_visit(browser, server, path, theme)
+            v, page = _themed_visit(browser, server, path, theme, idle=False)
             if '?q=' in path: page.wait_for_function("() => /finished/.test(document.querySelector('#search-results .search-summary')?.innerText || '')", timeout=60000)
             page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
             # opened code fades in: measure the colours it ends with, not a frame of the fade
             page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
             report[(path, theme)] = axe_violations(page)
             v.close()
+        return report
+    def check_in_own_browser(theme):
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as p: # Playwright's sync API: one instance per thread
+            own = p.chromium.launch(executable_path=shutil.which('chromium'), args=CHROMIUM_ARGS)
+            try: return check(theme, own)
+            finally: own.close()
+    t = time.time()
+    with ThreadPoolExecutor(1) as pool:
+        others = [pool.submit(check_in_own_browser, theme) for theme in THEMES[1:]]
+        report = check(THEMES[0], browser)
+        for f in others: report |= f.result()
     print(f'axe-core over {len(pages)} pages x {len(THEMES)} themes in {time.time() - t:.1f} s')
     return report
 

@@ -4,7 +4,9 @@ top to bottom there without a single error output.
 
 Once per session: build the wheel from the working tree, make a fresh virtual environment (no system site-packages)
 with the pinned CPU build of torch, the wheel, and only what a notebook runner needs (nbclient, ipykernel; ipywidgets
-for the sliders of 05), then execute every notebook in it with nbclient, each cell under a time limit.
+for the sliders of 05), then execute every notebook in it with nbclient, each cell under a time limit. pip installs
+with --no-compile (torch installs in about a third of the time): the first kernel compiles, and caches, only the
+modules it imports.
 
 torch==2.13.0 is the README's pin (the CPU build where pip is configured for it). If it cannot be installed the
 tests skip with the reason, except in CI (CI=true), where they fail."""
@@ -56,7 +58,7 @@ def _learner_env(venv, home):
 
 def _install_torch(py, env):
     "Install the pinned torch into the venv; None when done, else why it could not be."
-    res = _run([py, '-m', 'pip', 'install', '-q', TORCH], env=env, timeout=1800)
+    res = _run([py, '-m', 'pip', 'install', '-q', '--no-compile', TORCH], env=env, timeout=1800)
     if res.returncode == 0: return None
     msg = [l for l in res.stderr.splitlines() if l.startswith('ERROR')] or res.stderr.strip().splitlines()[-1:] or [f'exit {res.returncode}']
     return f"pip install {TORCH}: {msg[0]}"
@@ -88,7 +90,7 @@ def learner(tmp_path_factory):
     out, err = build.communicate(timeout=600)
     assert build.returncode == 0, f'building the wheel failed:\n{out[-1500:]}\n{err[-1500:]}'
     wheel, = (root / 'dist').glob('linreg2p-*.whl')
-    res = _run([py, '-m', 'pip', 'install', '-q', wheel, *RUNNER_PACKAGES], env=env, timeout=1800)
+    res = _run([py, '-m', 'pip', 'install', '-q', '--no-compile', wheel, *RUNNER_PACKAGES], env=env, timeout=1800)
     assert res.returncode == 0, f'installing the wheel and the notebook runner failed:\n{_tail(res)}'
     times['wheel + runner'] = time.time() - t
 
