@@ -196,6 +196,7 @@ def to_html(anim, # a matplotlib animation, e.g. from `animate`
     if default_mode not in ('loop', 'once', 'reflect'):
         raise ValueError(f"default_mode must be 'loop', 'once' or 'reflect', got {default_mode!r}")
     if not isinstance(anim, Animation): raise ValueError(f'anim must be a matplotlib animation, got {type(anim).__name__}')
+    if not isinstance(autoplay, (bool, np.bool_)): raise ValueError(f'autoplay must be True or False, got {autoplay!r}')
     import tempfile
     from IPython.display import HTML
     scene = getattr(anim, 'scene', None)
@@ -229,12 +230,14 @@ class _GifWriter(AbstractMovieWriter):
 
 # %% ../nbs/05_animation.ipynb #80cc40ed
 def save_gif(anim, # an animation from `animate` (any matplotlib animation works, more slowly)
-             path, # where to write the GIF
+             path, # where to write the GIF: a .gif file in an existing folder
              fps:float|None=None, # frames per second, in [0.01, 100]; None keeps the animation's interval
              hold:float=1.0, # seconds to hold the last frame before the GIF loops, in [0, 600]
             ) -> Path: # `path`
     "Save an animation as a looping animated GIF with Pillow: no ffmpeg needed."
     path = Path(path)
+    if path.suffix.lower() != '.gif' or path.is_dir(): raise ValueError(f"path must name a .gif file, got '{path}'")
+    if not path.parent.is_dir(): raise FileNotFoundError(f"cannot write '{path}': the folder '{path.parent}' does not exist")
     # a GIF stores each frame's duration in hundredths of a second, in 16 bits: about 0.01 s to 11 minutes
     fps = 1000 / _interval(anim) if fps is None else check_in_range('fps', fps, 0.01, 100)
     hold = check_in_range('hold', hold, 0, 600)

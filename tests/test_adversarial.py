@@ -8,7 +8,7 @@ import torch
 import linreg2p.analysis as analysis
 from conftest import np_descent
 from linreg2p.analysis import best_lr, hessian_eig, lr_sweep, max_stable_lr, ols_fit, plot_lr_sweep, plot_runs, shrink_factors
-from linreg2p.animation import animate, to_html
+from linreg2p.animation import animate, save_gif, to_html
 from linreg2p.core import History, LossSurface, Moments, as_column, numpy_mse
 from linreg2p.figures import contour_levels, draw_contour, draw_path
 from linreg2p.minibatch import compare_runs, make_loader, plot_paths, train_minibatch
@@ -337,3 +337,19 @@ def test_explorer_leaves_other_threads_warnings_alone(monkeypatch):
     assert [str(w.message)[:30] for w in caught] == ['lr=0.5 is at or above the stab']
     assert '⚠' in panel.status.value and 'lr=0.45' in panel.message
     panel.close()
+
+def test_save_gif_writes_only_a_gif_where_it_can(tmp_path):
+    X, Y = lab()
+    anim = animate(train_model(X, Y, iters=2), LossSurface(X, Y))
+    with pytest.raises(ValueError, match=r"^path must name a \.gif file, got '.*x\.png'$"): save_gif(anim, tmp_path / 'x.png')
+    with pytest.raises(ValueError, match=r"^path must name a \.gif file"): save_gif(anim, tmp_path) # a folder
+    (tmp_path / 'odd.gif').mkdir()
+    with pytest.raises(ValueError, match=r"^path must name a \.gif file"): save_gif(anim, tmp_path / 'odd.gif') # a folder named .gif
+    with pytest.raises(FileNotFoundError, match=r"the folder '.*missing' does not exist"): save_gif(anim, tmp_path / 'missing' / 'a.gif')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['odd.gif'] # nothing written
+    assert save_gif(anim, tmp_path / 'A.GIF').read_bytes()[:6] == b'GIF89a'
+
+def test_to_html_autoplay_is_true_or_false():
+    X, Y = lab()
+    with pytest.raises(ValueError, match=r"^autoplay must be True or False, got 'no'$"):
+        to_html(animate(train_model(X, Y, iters=2), LossSurface(X, Y)), autoplay='no')
