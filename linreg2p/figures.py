@@ -339,18 +339,28 @@ def _checked_run(hist, step=None):
 def plot_step(surface, # a `LossSurface` or `plot_error_surfaces`
               hist:History, # the run
               step:int|None=None, # recorded state to show (0 = the start); None shows the last
+              fig=None, # a figure `plot_step` drew for the same surface and run: redrawn at `step`, which is faster than a new one
              ):
     "Data space and parameter space side by side at one step of the run; returns the figure."
     s, k = as_loss_surface(surface), _checked_run(hist, step)
-    with shown_figure((11, 4.5)) as fig:
-        ax_data, ax_par = fig.subplots(1, 2)
-        draw_line(hist.w[k], hist.b[k], s.x, draw_data(s.x, s.y, ax_data))
+    if fig is None:
+        fig = new_figure((11, 4.5))
+        ax_data, ax_par = fig.subplots(1, 2) # what every step shows: the points and the contour, on fixed axes
+        draw_data(s.x, s.y, ax_data)
         span = np.ptp(s.y) or 1.0
         ax_data.set_ylim(s.y.min() - span, s.y.max() + span) # fixed: the line moves, the axes do not
-        ax_data.legend(loc='upper left', fontsize='small'); ax_data.set_title(f'Data space, step {k}')
-        draw_path(hist, draw_contour(s, ax_par), upto=k).legend(loc='upper left', fontsize='small')
-        ax_par.set_title(f'Parameter space, step {k} (loss {hist.loss[k]:.3g})')
-    return fig
+        draw_contour(s, ax_par)
+        fig._run, fig._at_step = (s, hist), []
+    elif getattr(fig, '_run', None) != (s, hist): raise ValueError('fig must be a figure plot_step drew for the same surface and run')
+    ax_data, ax_par = fig.axes[:2]
+    for a in fig._at_step: a.remove() # the previous step's line and path
+    lines = len(ax_data.lines), len(ax_par.lines)
+    draw_line(hist.w[k], hist.b[k], s.x, ax_data)
+    ax_data.legend(loc='upper left', fontsize='small'); ax_data.set_title(f'Data space, step {k}')
+    draw_path(hist, ax_par, upto=k).legend(loc='upper left', fontsize='small')
+    ax_par.set_title(f'Parameter space, step {k} (loss {hist.loss[k]:.3g})')
+    fig._at_step = ax_data.lines[lines[0]:] + ax_par.lines[lines[1]:]
+    return show_figure(fig)
 
 def plot_trajectory(surface, # a `LossSurface` or `plot_error_surfaces`
                     hist:History, # the run
