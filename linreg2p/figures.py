@@ -19,7 +19,7 @@ from .core import History, LossSurface, check_count, check_in_range, check_posit
 __all__ = ['PALETTE', 'RUN_COLOURS', 'RUN_MARKERS', 'run_style', 'alt_text', 'figure_png', 'new_figure', 'check_figure_size',
            'show_figure', 'shown_figure', 'shown_axes', 'contour_levels', 'as_loss_surface', 'draw_contour',
            'draw_surface', 'draw_path', 'draw_runs', 'draw_data', 'draw_line', 'plot_data', 'plot_losses',
-           'plot_surface', 'plot_contour', 'plot_step', 'plot_trajectory', 'FigureSeries', 'LabFigure']
+           'plot_surface', 'plot_contour', 'plot_step', 'plot_trajectory', 'save_png', 'FigureSeries', 'LabFigure']
 
 # %% ../nbs/00_figures.ipynb #205e1835
 PALETTE = {
@@ -407,6 +407,59 @@ def _split(fig):
         fixed.append(ax.patch)
     return [a for a in changing if a.get_visible()], [a for a in fixed if a.get_visible()]
 
+def _png(rgba:np.ndarray, # the picture, (height, width, 4) bytes
+         dpi:float, # resolution, recorded in the file
+         metadata:dict|None=None, # text entries as for `savefig`; None values leave an entry out
+         level:int=1, # zlib's compression level
+        ) -> bytes|None: # None if a text entry needs Pillow (not Latin-1)
+    """The PNG file of an RGBA picture with matplotlib's entries (dpi, `Software` unless left out), written directly: rows
+    unfiltered, compressed at zlib's fastest level. For figures (flat colours, thin lines) the file is as small as Pillow's,
+    whose search for the best filter of every row takes two thirds of its time."""
+    import struct, zlib
+    import matplotlib
+    entries = {'Software': f'Matplotlib version{matplotlib.__version__}, https://matplotlib.org/', **(metadata or {})}
+    try: text = [k.encode('latin-1') + b'\0' + v.encode('latin-1') for k, v in entries.items() if v is not None]
+    except (UnicodeEncodeError, AttributeError): return None
+    h, w, _ = rgba.shape
+    rows = np.empty((h, 4 * w + 1), np.uint8)
+    rows[:, 0] = 0 # filter type of each row: none
+    rows[:, 1:] = np.asarray(rgba, np.uint8).reshape(h, 4 * w)
+    chunk = lambda kind, data: struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    ppm = int(dpi / 0.0254 + 0.5) # pixels per metre, rounded as Pillow does
+    return b''.join([b'\x89PNG\r\n\x1a\n', chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 6, 0, 0, 0)),
+                     chunk(b'pHYs', struct.pack('>IIB', ppm, ppm, 1)), *(chunk(b'tEXt', t) for t in text),
+                     chunk(b'IDAT', zlib.compress(rows.data, level)), chunk(b'IEND', b'')])
+
+def _write_png(fname, rgba, dpi, metadata=None, pil_kwargs=None):
+    "Write the RGBA picture to `fname` as PNG: by `_png` when `pil_kwargs` asks for at most a compression level, else by Pillow."
+    extra = dict(pil_kwargs or {})
+    level = extra.pop('compress_level', 6)
+    data = None if extra else _png(rgba, dpi, metadata, level)
+    if data is None:
+        from matplotlib.image import imsave
+        return imsave(fname, rgba, format='png', dpi=dpi, metadata=metadata, pil_kwargs=pil_kwargs)
+    if isinstance(fname, (str, Path)) or hasattr(fname, '__fspath__'):
+        with open(fname, 'wb') as fh: fh.write(data)
+    else: fname.write(data) # a file object
+
+def save_png(fig, # the figure to write
+             fname, # file name or binary file object
+             dpi:float=100, # resolution of the file, in dots per inch
+             metadata:dict|None=None, # as for `savefig`, e.g. `{'Software': None}`
+             pil_kwargs:dict|None=None, # as for `savefig`; at most a compression level keeps the fast writer
+            ):
+    "Write `fig` as the PNG `fig.savefig(fname, dpi=dpi)` would paint, about 10 ms faster per file (`_png`)."
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    old, shown = fig.dpi, fig.canvas
+    fig.dpi = dpi
+    canvas = FigureCanvasAgg(fig) # our own renderer, attached only while saving
+    try:
+        canvas.draw()
+        _write_png(fname, np.asarray(canvas.buffer_rgba()), dpi, metadata, pil_kwargs)
+    finally:
+        fig.dpi = old
+        fig.set_canvas(shown)
+
 @contextmanager
 def _hidden(artists):
     "Hide `artists` for the duration of a `with` block."
@@ -450,7 +503,6 @@ class FigureSeries:
             ):
         "Write `fig` to `fname` as `fig.savefig(fname, dpi=self.dpi)` would; a PNG is painted over the series' background."
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.image import imsave
         png = Path(fname).suffix.lower() == '.png'
         dpi, shown = fig.dpi, fig.canvas
         fig.dpi = self.dpi
@@ -473,7 +525,7 @@ class FigureSeries:
                 finally:
                     for ax, on in zip(fig.axes, axison):
                         if on: ax.set_axis_on()
-            imsave(fname, np.asarray(canvas.buffer_rgba()), format='png', dpi=self.dpi, metadata=metadata, pil_kwargs=pil_kwargs)
+            _write_png(fname, np.asarray(canvas.buffer_rgba()), self.dpi, metadata, pil_kwargs)
         finally:
             fig.dpi = dpi
             fig.set_canvas(shown)
