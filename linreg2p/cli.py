@@ -793,19 +793,19 @@ def _run_lab(args, # parsed `lab` arguments
             ) -> dict: # the summary, as written to summary.json
     "Train one run per learning rate and write the figures, history.csv and summary.json into `folder`."
     import gc
-    # on two or more cores three processes share the work: a forked copy imports torch and trains, while this process and
-    # a second copy load matplotlib and then draw half of the figures each
+    # on two or more cores three processes share the work: a forked copy imports torch and trains, while this process loads
+    # matplotlib; then a second copy is made, and once the numbers come, each of the two draws half of the figures
     with _Meanwhile(_lab_numbers, args, lrs, readers=2) as numbers:
-        _headless() # before the second copy is made, which draws with the same backend
-        with _Halves() as halves:
-            collecting = gc.isenabled()
-            gc.disable() # importing matplotlib makes about 50 000 objects: no collection needs to scan them meanwhile
-            try:
-                import matplotlib.pyplot, mpl_toolkits.mplot3d
-                from linreg2p.figures import FigureSeries, plot_contour, plot_data, plot_losses, plot_step, plot_surface, plot_trajectory
-                from linreg2p.core import LossSurface
-            finally:
-                if collecting: gc.enable()
+        _headless()
+        collecting = gc.isenabled()
+        gc.disable() # importing matplotlib makes about 50 000 objects: no collection needs to scan them meanwhile
+        try:
+            import matplotlib.pyplot, mpl_toolkits.mplot3d
+            from linreg2p.figures import FigureSeries, plot_contour, plot_data, plot_losses, plot_step, plot_surface, plot_trajectory
+            from linreg2p.core import LossSurface
+        finally:
+            if collecting: gc.enable()
+        with _Halves() as halves: # one import at a time, so that torch's has a core to itself
             lab = numbers.result(1 if halves.copy else 0)
             (X, f, Y), runs, (w_opt, b_opt, loss_opt), bound = lab['data'], lab['runs'], lab['optimum'], lab['bound']
             w_range = max(15.0, abs(args.w0), abs(w_opt))
