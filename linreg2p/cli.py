@@ -747,18 +747,20 @@ class _Halves:
         finally: gc.unfreeze()
         return False
 
-def _by_copy(todo:list, # (file name, function making the figure, `FigureSeries` or None) for every figure
-             start:int=0, # work the copy already has, in the units below
+_COST = dict(data=11, surface=14, contour=12, losses=27, step=5, final=7, layout=19) # CPU time of each figure, in 10 ms
+# (default settings, PNG); a series' first figure costs `layout` more: it is laid out and its background painted
+
+def _by_copy(todo:list, # (file name, function making the figure, `FigureSeries` or None, cost) for every figure
             ) -> list[bool]: # for each figure, whether the copy draws it
     "Share figures out so that both processes finish together and each series is laid out and painted by one process only."
-    groups = {} # a series' figures stay together; its first figure costs about two more snapshots; a one-off figure about three
-    for i, (_, _, series) in enumerate(todo): groups.setdefault(id(series) if series is not None else -1 - i, []).append(i)
-    cost = lambda g: 2 + len(g) if todo[g[0]][2] is not None else 3
+    groups = {} # a series' figures stay together
+    for i, (_, _, series, _) in enumerate(todo): groups.setdefault(id(series) if series is not None else -1 - i, []).append(i)
+    cost = lambda g: sum(todo[i][3] for i in g) + (_COST['layout'] if todo[g[0]][2] is not None else 0)
     groups = sorted(groups.values(), key=cost, reverse=True)
-    if groups and cost(groups[0]) > (start + sum(map(cost, groups))) / 2: # one long series: each process takes half of it
+    if groups and cost(groups[0]) > sum(map(cost, groups)) / 2: # one long series: each process takes half of it
         half = len(groups[0]) // 2
         groups[:1] = [groups[0][:half], groups[0][half:]]
-    load, copy = [0, start], [False] * len(todo) # work of this process and of the copy
+    load, copy = [0, 0], [False] * len(todo) # work of this process and of the copy
     for g in sorted(groups, key=cost, reverse=True): # the largest first, each to the less loaded process
         side = load[1] < load[0]
         load[side] += cost(g)
@@ -810,16 +812,13 @@ def _run_lab(args, # parsed `lab` arguments
             (X, f, Y), runs, (w_opt, b_opt, loss_opt), bound = lab['data'], lab['runs'], lab['optimum'], lab['bound']
             w_range = max(15.0, abs(args.w0), abs(w_opt))
             b_range = max(15.0, abs(args.b0), abs(b_opt))
-            fmt, figures = args.format, []
+            fmt = args.format
             snapshots, finals = FigureSeries(dpi=_DPI), FigureSeries(dpi=_DPI) # each kind is laid out once, its background painted once
             bowl = LossSurface(X, Y, w_range, b_range, args.grid) # numbers only: every picture of every run is drawn on it
-            def early(name, draw): # the figures that do not need training come first; the copy draws them, if there is one
-                figures.append(name)
-                if halves.draws(True): _save(draw(), folder, name)
-            early(f'data.{fmt}', lambda: plot_data(X, Y, f).figure)
-            early(f'surface.{fmt}', lambda: plot_surface(bowl))
-            early(f'contour.{fmt}', lambda: plot_contour(bowl))
-            todo, drawn = [], {} # per run, the snapshot this process drew last: the next one redraws only what changes
+            todo = [(f'data.{fmt}', lambda: plot_data(X, Y, f).figure, None, _COST['data']), # (name, drawing, series, cost)
+                    (f'surface.{fmt}', lambda: plot_surface(bowl), None, _COST['surface']),
+                    (f'contour.{fmt}', lambda: plot_contour(bowl), None, _COST['contour'])]
+            drawn = {} # per run, the snapshot this process drew last: the next one redraws only what changes
             def snapshot(lr, k, note):
                 drawn[lr] = plot_step(bowl, runs[lr], k, fig=drawn.get(lr))
                 return _keep_grid_in_view(drawn[lr], bowl, runs[lr], note)
@@ -828,16 +827,16 @@ def _run_lab(args, # parsed `lab` arguments
                 width = len(str(args.iters))
                 note = None if lr < bound else f'lr {lr!r} is over the stability bound {bound:.4g}: gradient descent diverges'
                 for k in sorted({*range(0, n, args.every), n - 1}):
-                    todo.append((f'lr-{lr!r}/step-{k:0{width}d}.{fmt}', lambda lr=lr, k=k, note=note: snapshot(lr, k, note), snapshots))
-                todo.append((f'lr-{lr!r}/final.{fmt}', lambda h=h, note=note: _keep_grid_in_view(plot_trajectory(bowl, h), bowl, h, note), finals))
+                    todo.append((f'lr-{lr!r}/step-{k:0{width}d}.{fmt}', lambda lr=lr, k=k, note=note: snapshot(lr, k, note), snapshots, _COST['step']))
+                todo.append((f'lr-{lr!r}/final.{fmt}', lambda h=h, note=note: _keep_grid_in_view(plot_trajectory(bowl, h), bowl, h, note), finals, _COST['final']))
             def losses():
                 ax = plot_losses({f'lr {lr!r}': h for lr, h in runs.items()}, log=True)
                 ax.axhline(loss_opt, color='gray', ls='--', lw=1, label=f'least-squares loss {loss_opt:.3g}')
                 ax.legend()
                 return ax.figure
-            todo.append((f'losses.{fmt}', losses, None))
-            for (name, draw, series), by_copy in zip(todo, _by_copy(todo, start=3 * len(figures))):
-                figures.append(name)
+            todo.append((f'losses.{fmt}', losses, None, _COST['losses']))
+            figures = [name for name, *_ in todo]
+            for (name, draw, series, _), by_copy in zip(todo, _by_copy(todo)):
                 if halves.draws(by_copy): _save(draw(), folder, name, series)
     if args.animate:
         from linreg2p.animation import animate, save_gif
