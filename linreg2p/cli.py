@@ -774,6 +774,7 @@ def _lab_numbers(args, # parsed `lab` arguments
                 ) -> dict: # the data as numpy arrays, each run's states, the optimum and the stability bound
     "Everything the lab computes with torch: the data, one training run per learning rate, the optimum and the stability bound."
     import gc
+    os.environ.setdefault('TORCH_DEVICE_BACKEND_AUTOLOAD', '0') # the lab runs on the CPU: torch need not look for device plugins
     gc.disable() # importing torch makes about 200 000 objects: no collection needs to scan them meanwhile
     from linreg2p.models import make_data, train_model, Moments
     from linreg2p.core import quiet_runs
