@@ -686,8 +686,8 @@ class _Meanwhile:
     """`with _Meanwhile(fn, *args, readers=n) as job:` on Linux with two or more cores, a forked copy of this process runs
     `fn(*args)` while the block goes on, and sends the result to `n` readers: this process and copies of it made later
     (by `_Halves`), reader `i` asks for it with `job.result(i)`, which raises the copy's error if it failed. Elsewhere,
-    `job.result()` calls `fn` here. Leaving the block early stops the copy."""
-    def __init__(self, fn, *args, readers:int=1): self.fn, self.args, self.readers, self.pid = fn, args, readers, None
+    `job.result()` calls `fn` here. Leaving the block early stops the copy; otherwise the block's end waits for it."""
+    def __init__(self, fn, *args, readers:int=1): self.fn, self.args, self.readers, self.pid, self.done = fn, args, readers, None, None
     def __enter__(self):
         forked = _fork(self.readers) if _can_fork() else None
         if forked is not None:
@@ -697,20 +697,27 @@ class _Meanwhile:
         return self
     def result(self, reader:int=0):
         if self.pid is None: return self.fn(*self.args)
+        import pickle
         for i, r in enumerate(self.rs): # this process reads one pipe only: the others belong to other readers
             if i != reader: os.close(r)
-        pid, self.pid, r = self.pid, None, self.rs[reader]
-        if os.getpid() == self.owner: return _collect(pid, r)
-        import pickle # a later copy of this process: it reads, the process that made the worker waits for it
-        data = _receive(r)
-        if not data: raise KeyboardInterrupt # it was killed: the process that made it says how
-        kind, value = pickle.loads(data)
+        pid, self.pid = self.pid, None
+        if os.getpid() == self.owner: self.done = pid # it has answered, or died: `__exit__` collects it
+        data = _receive(self.rs[reader]) # until the copy closed the pipe: then it has sent everything
+        report = pickle.loads(data) if data else None
+        if report is None: raise KeyboardInterrupt # it was interrupted or killed
+        kind, value = report
         if kind == 'error': raise value
         return value
-    def __exit__(self, *exc):
+    def __exit__(self, kind, error, trace):
         if self.pid is not None: # never asked for: stop it
             for r in self.rs: os.close(r)
             _stop(self.pid)
+        elif self.done is not None:
+            pid, self.done = self.done, None
+            if error is not None: _stop(pid) # it may still be writing to a reader that is gone
+            else:
+                try: os.waitpid(pid, 0) # it exits once its readers have all it sent
+                finally: _copies.discard(pid)
         return False
 
 class _Halves:
