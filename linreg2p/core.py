@@ -133,7 +133,7 @@ def _as_array(name, data):
 
 def as_column(name:str, # the argument's name, for the error message
               data, # a tensor, array or sequence of numbers, shape (N,) or (N, 1)
-             ) -> torch.Tensor: # floating, shape (N, 1), detached
+             ): # a floating tensor, shape (N, 1), detached
     "`data` as a floating tensor of shape (N, 1): floating data keep their dtype, integers become float64 (exact up to `2**53`)."
     import torch # here, not with the module: drawing from numpy data never needs torch
     if isinstance(data, torch.Tensor):
@@ -154,7 +154,7 @@ def as_column(name:str, # the argument's name, for the error message
 def check_data(X, # inputs, shape (N,) or (N, 1)
                Y, # targets, same length as `X`
                names:tuple=('X', 'Y'), # the arguments' names, for error messages
-              ) -> tuple[torch.Tensor, torch.Tensor]: # `X`, `Y` as (N, 1) tensors of one floating dtype
+              ) -> tuple: # `X`, `Y` as (N, 1) tensors of one floating dtype
     "`X` and `Y` as matching (N, 1) tensors of one floating dtype, with errors that use `names`."
     import torch
     (nx, ny), X, Y = names, as_column(names[0], X), as_column(names[1], Y)
@@ -194,10 +194,10 @@ def check_arange(start, # first value
     return start, stop, step
 
 def check_made(what:str, # what the values are, e.g. 'targets'
-               values:torch.Tensor, # the values just made
+               values, # the tensor just made
                cause:str, # the arguments that made them, with their values, e.g. 'slope=2.0 and bias=1e+39'
                distinct:bool=False, # also require strictly increasing values (x values on a grid)
-              ) -> torch.Tensor: # `values`
+              ): # `values`
     "`values` if they are finite (and strictly increasing when `distinct`), else a `ValueError` that names the arguments in `cause`."
     import torch
     give = 'give' if ' and ' in cause else 'gives' # "slope=2.0 and bias=1e+39 give", "noise=1e+39 gives"
@@ -211,7 +211,7 @@ def check_made(what:str, # what the values are, e.g. 'targets'
 
 def check_tensor(name:str, # the argument's name, for the error message
                  value, # the value to check
-                ) -> torch.Tensor: # `value`
+                ): # `value`
     "`value` if it is a floating-point tensor, else a `ValueError` naming `name`."
     if not _is_tensor(value): raise ValueError(f"{name} must be a floating-point tensor, got {type(value).__name__}")
     if not value.is_floating_point():
@@ -518,8 +518,8 @@ class Recorder:
     "Records states `(w, b)` with their loss on all of `(X, Y)` into a `History` and, optionally, a surface."
     def __init__(self,
                  hist:History, # where the states go
-                 X:torch.Tensor, # inputs, (N, 1), as `check_data` returns them
-                 Y:torch.Tensor, # targets, (N, 1)
+                 X, # inputs, an (N, 1) tensor, as `check_data` returns them
+                 Y, # targets, an (N, 1) tensor
                  surface=None, # optional object with `set_para_loss`; it gets every recorded state too
                 ):
         self.hist, self.X, self.Y, self.surface = hist, X, Y, check_surface(surface)

@@ -53,7 +53,7 @@ def _inline_session():
     # the inline backend; or a kernel told to use a file backend (MPLBACKEND=Agg), where nothing else would show them
     return ip if 'inline' in backend or (hasattr(ip, 'kernel') and backend in _FILE_BACKENDS) else None
 
-def alt_text(fig:Figure, # a drawn figure
+def alt_text(fig, # a drawn matplotlib figure
             ) -> str:
     "A one-line description of `fig` from its titles and axis labels, for screen readers and the docs site."
     parts = []
@@ -66,7 +66,7 @@ def alt_text(fig:Figure, # a drawn figure
     sup = fig.get_suptitle() + ': ' if fig.get_suptitle() else ''
     return sup + ('; '.join(parts) if parts else 'empty figure')
 
-def figure_png(fig:Figure, # the figure to render
+def figure_png(fig, # the matplotlib figure to render
                scale:float=2, # pixels per point relative to `fig.dpi`: 2 is sharp on high-density screens
               ) -> tuple[bytes, int]: # PNG bytes with a 256-colour palette, and the width to show it at, in CSS pixels
     "The figure as a light, sharp PNG: rendered at `scale`× and stored with an adaptive palette."
@@ -107,7 +107,7 @@ def __getattr__(name): # `linreg2p.figures.LabFigure`: the module attribute is m
 def new_figure(figsize:tuple, # width and height in inches
                managed:bool=True, # leave it with pyplot until `show_figure`; False for figures that are never shown as such (animation frames)
                **kw, # more arguments for `plt.figure`, e.g. `dpi`
-              ) -> LabFigure:
+              ): # a `LabFigure`
     "A new `LabFigure` with constrained layout, made through pyplot so it uses the session's backend."
     import matplotlib.pyplot as plt # imported on the first plot, not with linreg2p
     kw.setdefault('dpi', 72)
@@ -127,8 +127,8 @@ def check_figure_size(figsize, # width and height in inches
         raise ValueError(f'figsize {figsize!r} at dpi {dpi:g} is {width * dpi:.0f}×{height * dpi:.0f} pixels; keep each side within 8000')
     return (width, height), dpi
 
-def show_figure(fig:Figure, # a finished figure from `new_figure`
-               ) -> Figure: # `fig`
+def show_figure(fig, # a finished figure from `new_figure`
+               ): # `fig`
     "Show a finished figure the way the session expects: in Jupyter now; in a window backend at `plt.show()`; never twice."
     import matplotlib.pyplot as plt
     from matplotlib.backend_bases import FigureManagerBase
@@ -496,7 +496,7 @@ class FigureSeries:
         with _hidden(_split(fig)[0]): canvas.draw()
         self._frame['background'] = canvas.copy_from_bbox(fig.bbox)
 
-    def save(self, fig:Figure, # a figure from the same code as the others saved through this series
+    def save(self, fig, # a figure from the same code as the others saved through this series
              fname, # file name; its suffix gives the format: png, svg, pdf, ...
              metadata:dict|None=None, # as for `savefig`, e.g. `{'Software': None}`
              pil_kwargs:dict|None=None, # PNG only, as for `savefig`, e.g. `{'compress_level': 1}`
