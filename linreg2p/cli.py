@@ -504,6 +504,7 @@ def _orphaned(staging:Path, made:list[Path]):
     try:
         while os.read(0, 4096): pass
     except OSError: pass
+    for pid in list(_copies): _stop(pid) # the forked copies first: none of them writes into the output any more
     _discard(staging, made)
     os._exit(1)
 
@@ -515,7 +516,7 @@ def _worker(spec:dict):
     answer = os.dup(1)
     os.dup2(2, 1) # stray prints go to stderr: stdout carries only the answer
     staging, made = Path(spec['staging']), [Path(p) for p in spec['made']]
-    threading.Thread(target=_orphaned, args=(staging, made), daemon=True).start()
+    threading.Thread(target=_orphaned, args=(staging, made), daemon=True, name=_WATCHER).start()
     try: result = {'summary': _run_lab(argparse.Namespace(**spec['args']), spec['lrs'], staging)}
     except OSError as e: result = {'oserror': e.strerror or str(e)}
     except MemoryError: result = {'error': 'out of memory'}
@@ -570,12 +571,12 @@ def _headless():
         import matplotlib
         matplotlib.use('Agg')
 
-def _keep_grid_in_view(fig, surface, note:str|None=None):
-    "If a trajectory left the surface's grid, show the grid rather than the whole trajectory; add `note` on top. Returns `fig`."
+def _keep_grid_in_view(fig, surface, hist, note:str|None=None):
+    "If the run `hist` left the `surface`'s grid, show the grid rather than the whole trajectory; add `note` on top. Returns `fig`."
     import numpy as np # numpy, torch and matplotlib load only when the lab runs: `--help` and usage errors stay instant
     if note: fig.suptitle(note, color='tab:red')
     w_lim, b_lim = (surface.w.min(), surface.w.max()), (surface.b.min(), surface.b.max())
-    W, B = np.array(surface.W), np.array(surface.B)
+    W, B = np.array(hist.w), np.array(hist.b)
     inside = (w_lim[0] <= W) & (W <= w_lim[1]) & (b_lim[0] <= B) & (B <= b_lim[1])
     if inside.all(): return fig
     for ax in fig.axes:
@@ -594,80 +595,179 @@ _DPI = 100 # resolution of every saved figure, in dots per inch
 def _save(fig, folder:Path, name:str, series=None):
     "Write `fig` to `folder/name`, through `series` (a `FigureSeries`) when given; metadata fixed so files repeat exactly."
     import matplotlib
+    from linreg2p.figures import save_png
     path = folder / name
     path.parent.mkdir(exist_ok=True) # a run's lr-LR folder; never `folder` itself, once it has been removed
     meta = {'png': {'Software': None}, 'svg': {'Date': None}, 'pdf': {'CreationDate': None}}[path.suffix[1:]]
     png = {'pil_kwargs': {'compress_level': 1}} if path.suffix == '.png' else {} # zlib's fastest level: here also the smallest files
     with matplotlib.rc_context({'svg.hashsalt': 'linreg2p'}):
-        if series is None: fig.savefig(path, dpi=_DPI, metadata=meta, **png)
-        else: series.save(fig, path, metadata=meta, **png)
+        if series is not None: series.save(fig, path, metadata=meta, **png)
+        elif png: save_png(fig, path, _DPI, metadata=meta, **png) # savefig's pixels, written faster
+        else: fig.savefig(path, dpi=_DPI, metadata=meta)
+
+_WATCHER = 'linreg2p-watcher' # the worker's thread that waits for the command to go (`_orphaned`)
+_copies = set() # process ids of this process's forked copies still running: `_orphaned` stops them first
+
+def _can_fork() -> bool:
+    "Whether a forked copy of this process may share the work: Linux, two cores or more, no thread but the watcher, no IPython kernel."
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 1
+    shell = getattr(sys.modules.get('IPython'), 'get_ipython', lambda: None)() # a notebook calling `main`: its kernel is not copied
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and t.name != _WATCHER]
+    return cores >= 2 and sys.platform.startswith('linux') and shell is None and not others # the watcher only reads a pipe: no lock to copy
+
+def _fork(pipes:int=1) -> tuple[int, list[int], list[int]]|None:
+    """Fork with `pipes` pipes from the copy to this process: `(pid, read ends, write ends)`, pid 0 in the copy, which keeps
+    only the write ends (this process only the read ends); None if no process can be made."""
+    ends = [os.pipe() for _ in range(pipes)]
+    parent = os.getpid()
+    try:
+        with warnings.catch_warnings(): # Python 3.12+ warns when another thread exists: the copy never uses it, and leaves by os._exit
+            warnings.simplefilter('ignore', DeprecationWarning)
+            pid = os.fork()
+    except OSError: # no room for another process: this one does the work
+        for r, w in ends: os.close(r); os.close(w)
+        return None
+    for r, w in ends: os.close(r if pid == 0 else w)
+    if pid == 0:
+        try: # the copy dies with this process, whatever kills it (even SIGKILL): it never writes into a discarded output
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) # PR_SET_PDEATHSIG
+        except (OSError, AttributeError): pass
+        if os.getppid() != parent: os._exit(2) # too late: it already died
+        _copies.clear()
+    else: _copies.add(pid)
+    return pid, [r for r, _ in ends], [w for _, w in ends]
+
+def _answer(ws:list[int], fn, *args):
+    "In a forked copy: run `fn(*args)`, send its result or its error through each pipe in `ws`, and leave the process."
+    import pickle
+    status, report = 0, None
+    try:
+        try: report = ('result', fn(*args))
+        except OSError as e: status, report = 1, ('error', e) # a file that cannot be written: said like the parent's
+        except Exception as e:
+            status, report = 1, ('error', RuntimeError('in a forked copy:\n' + ''.join(traceback.format_exception(e))))
+        except BaseException: status = 2 # interrupted
+        data = pickle.dumps(report)
+        for w in ws: # each reader gets its own copy; one that is gone does not stop the others
+            try:
+                view = memoryview(data)
+                while view: view = view[os.write(w, view):]
+            except OSError: pass
+            os.close(w)
+    finally: os._exit(status)
+
+def _receive(r:int):
+    "Everything sent through the pipe `r` until its writer closed it; `r` is closed."
+    try: return b''.join(iter(lambda: os.read(r, 1 << 16), b''))
+    finally: os.close(r)
+
+def _collect(pid:int, r:int):
+    "In this process: wait for the copy `pid` to finish, and return what it sent through `r`, or raise its error."
+    import pickle
+    reaped = False
+    try:
+        data = _receive(r)
+        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]); reaped = True
+    finally:
+        if not reaped: _stop(pid) # this process was interrupted: stop the copy before the output is discarded
+        _copies.discard(pid)
+    if status == 0: return pickle.loads(data)[1]
+    if status == 1: raise pickle.loads(data)[1]
+    raise KeyboardInterrupt # the copy was interrupted or killed
+
+def _stop(pid:int):
+    "Kill the forked copy `pid` and wait for it."
+    try: os.kill(pid, signal.SIGKILL); os.waitpid(pid, 0)
+    except OSError: pass
+    _copies.discard(pid)
+
+class _Meanwhile:
+    """`with _Meanwhile(fn, *args, readers=n) as job:` on Linux with two or more cores, a forked copy of this process runs
+    `fn(*args)` while the block goes on, and sends the result to `n` readers: this process and copies of it made later
+    (by `_Halves`), reader `i` asks for it with `job.result(i)`, which raises the copy's error if it failed. Elsewhere,
+    `job.result()` calls `fn` here. Leaving the block early stops the copy; otherwise the block's end waits for it."""
+    def __init__(self, fn, *args, readers:int=1): self.fn, self.args, self.readers, self.pid, self.done = fn, args, readers, None, None
+    def __enter__(self):
+        forked = _fork(self.readers) if _can_fork() else None
+        if forked is not None:
+            self.pid, self.rs, ws = forked
+            if self.pid == 0: _answer(ws, self.fn, *self.args)
+            self.owner = os.getpid()
+        return self
+    def result(self, reader:int=0):
+        if self.pid is None: return self.fn(*self.args)
+        import pickle
+        for i, r in enumerate(self.rs): # this process reads one pipe only: the others belong to other readers
+            if i != reader: os.close(r)
+        pid, self.pid = self.pid, None
+        if os.getpid() == self.owner: self.done = pid # it has answered, or died: `__exit__` collects it
+        data = _receive(self.rs[reader]) # until the copy closed the pipe: then it has sent everything
+        report = pickle.loads(data) if data else None
+        if report is None: raise KeyboardInterrupt # it was interrupted or killed
+        kind, value = report
+        if kind == 'error': raise value
+        return value
+    def __exit__(self, kind, error, trace):
+        if self.pid is not None: # never asked for: stop it
+            for r in self.rs: os.close(r)
+            _stop(self.pid)
+        elif self.done is not None:
+            pid, self.done = self.done, None
+            if error is not None: _stop(pid) # it may still be writing to a reader that is gone
+            else:
+                try: os.waitpid(pid, 0) # it exits once its readers have all it sent
+                finally: _copies.discard(pid)
+        return False
 
 class _Halves:
     """`with _Halves() as halves:` on Linux with two or more cores (and the Agg backend), a forked copy of this process runs the
-    block too and draws the figures given to it: `halves.draws(by_copy)` says whether this process draws a figure. The copy
-    never leaves the block: it reports to this process and exits. A failure or an interruption in either stops both."""
+    block too and draws the figures given to it: `halves.draws(by_copy)` says whether this process draws a figure, and
+    `halves.copy` whether this process is the copy. The copy never leaves the block: it reports to this process and exits.
+    A failure or an interruption in either stops both."""
     def __enter__(self):
         import gc, matplotlib
-        gc.freeze() # what exists now (torch, matplotlib) is not scanned by the collections the drawing triggers
+        gc.freeze() # what exists now is not scanned by the collections the drawing triggers
         self.pid = None
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else 1
-        shell = getattr(sys.modules.get('IPython'), 'get_ipython', lambda: None)() # a notebook calling `main`: its kernel is not copied
-        if (cores < 2 or not sys.platform.startswith('linux') or shell is not None or threading.active_count() > 1
-            or matplotlib.get_backend().lower() != 'agg'): return self
-        import matplotlib.pyplot, mpl_toolkits.mplot3d # both processes draw: load the plotting modules once, before the copy
-        self.r, self.w = os.pipe() # and frozen objects keep the copy's memory pages shared
-        try:
-            with warnings.catch_warnings(): # Python 3.12+ warns when numpy's BLAS has a thread: the copy only draws and leaves by os._exit
-                warnings.simplefilter('ignore', DeprecationWarning)
-                self.pid = os.fork()
-        except OSError: # no room for a second process: this one draws everything
-            os.close(self.r); os.close(self.w)
-            return self
-        os.close(self.r if self.pid == 0 else self.w)
+        if not _can_fork() or matplotlib.get_backend().lower() != 'agg': return self
+        forked = _fork()
+        if forked is not None: self.pid, [self.r], [self.w] = forked
         return self
 
+    copy = property(lambda self: self.pid == 0)
+
     def draws(self, by_copy:bool) -> bool: # whether this process draws a figure given to the copy (True) or to itself (False)
-        return self.pid is None or by_copy == (self.pid == 0)
+        return self.pid is None or by_copy == self.copy
 
     def __exit__(self, kind, error, trace):
-        import gc, pickle, traceback
+        import gc
         if self.pid is None:
             gc.unfreeze()
             return False
         if self.pid == 0: # the copy: report, then straight out, without the parent's clean-up or buffered output
-            status, report = 0, None
-            try:
-                if isinstance(error, OSError): status, report = 1, error # a file that cannot be written: said like the parent's
-                elif isinstance(error, Exception): status, report = 1, RuntimeError('in the forked copy:\n' + ''.join(traceback.format_exception(error)))
-                elif error is not None: status = 2 # interrupted
-                os.write(self.w, pickle.dumps(report))
-            finally: os._exit(status)
-        reaped = False
+            def report():
+                if error is not None: raise error
+            _answer([self.w], report)
         try:
-            if error is None:
-                report = b''.join(iter(lambda: os.read(self.r, 1 << 16), b'')) # until the copy exits
-                status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1]); reaped = True
-        finally:
-            os.close(self.r)
-            if not reaped: # this process failed or was interrupted: stop the copy before the output is discarded
-                os.kill(self.pid, signal.SIGKILL); os.waitpid(self.pid, 0)
-            gc.unfreeze()
-        if error is not None or status == 0: return False
-        if status == 1: raise pickle.loads(report)
-        raise KeyboardInterrupt # the copy was interrupted or killed
+            if error is None: _collect(self.pid, self.r)
+            else: os.close(self.r); _stop(self.pid) # this process failed or was interrupted: stop the copy
+        finally: gc.unfreeze()
+        return False
 
-def _by_copy(todo:list, # (file name, function making the figure, `FigureSeries` or None) for every figure
-             start:int=0, # work the copy already has, in the units below
+_COST = dict(data=11, surface=14, contour=12, losses=27, step=5, final=7, layout=19) # CPU time of each figure, in 10 ms
+# (default settings, PNG); a series' first figure costs `layout` more: it is laid out and its background painted
+
+def _by_copy(todo:list, # (file name, function making the figure, `FigureSeries` or None, cost) for every figure
             ) -> list[bool]: # for each figure, whether the copy draws it
     "Share figures out so that both processes finish together and each series is laid out and painted by one process only."
-    groups = {} # a series' figures stay together; its first figure costs about two more snapshots; a one-off figure about three
-    for i, (_, _, series) in enumerate(todo): groups.setdefault(id(series) if series is not None else -1 - i, []).append(i)
-    cost = lambda g: 2 + len(g) if todo[g[0]][2] is not None else 3
+    groups = {} # a series' figures stay together
+    for i, (_, _, series, _) in enumerate(todo): groups.setdefault(id(series) if series is not None else -1 - i, []).append(i)
+    cost = lambda g: sum(todo[i][3] for i in g) + (_COST['layout'] if todo[g[0]][2] is not None else 0)
     groups = sorted(groups.values(), key=cost, reverse=True)
-    if groups and cost(groups[0]) > (start + sum(map(cost, groups))) / 2: # one long series: each process takes half of it
+    if groups and cost(groups[0]) > sum(map(cost, groups)) / 2: # one long series: each process takes half of it
         half = len(groups[0]) // 2
         groups[:1] = [groups[0][:half], groups[0][half:]]
-    load, copy = [0, start], [False] * len(todo) # work of this process and of the copy
+    load, copy = [0, 0], [False] * len(todo) # work of this process and of the copy
     for g in sorted(groups, key=cost, reverse=True): # the largest first, each to the less loaded process
         side = load[1] < load[0]
         load[side] += cost(g)
@@ -676,59 +776,76 @@ def _by_copy(todo:list, # (file name, function making the figure, `FigureSeries`
 
 
 # %% ../nbs/06_cli.ipynb #9322bb62
+def _lab_numbers(args, # parsed `lab` arguments
+                 lrs:list[float], # learning rates, one run each
+                ) -> dict: # the data as numpy arrays, each run's states, the optimum and the stability bound
+    "Everything the lab computes with torch: the data, one training run per learning rate, the optimum and the stability bound."
+    import gc
+    os.environ.setdefault('TORCH_DEVICE_BACKEND_AUTOLOAD', '0') # the lab runs on the CPU: torch need not look for device plugins
+    gc.disable() # importing torch makes about 200 000 objects: no collection needs to scan them meanwhile
+    from linreg2p.models import make_data, train_model, Moments
+    from linreg2p.core import quiet_runs
+    from linreg2p.analysis import ols_fit, max_stable_lr
+    gc.enable()
+    X, f, Y = make_data(noise=args.noise, seed=args.seed)
+    w_opt, b_opt = ols_fit(X, Y)
+    loss_opt = float(Moments.of(X, Y).loss(w_opt, b_opt))
+    bound = max_stable_lr(X)
+    runs = {}
+    for lr in lrs:
+        with quiet_runs(): # the table and summary.json say when a run is unstable or overflowed
+            runs[lr] = train_model(X, Y, w=args.w0, b=args.b0, lr=lr, iters=args.iters)
+    return {'data': (X.numpy(), f.numpy(), Y.numpy()), 'runs': runs, 'optimum': (w_opt, b_opt, loss_opt), 'bound': bound}
+
 def _run_lab(args, # parsed `lab` arguments
              lrs:list[float], # learning rates, one run each
              folder:Path, # where to write everything
             ) -> dict: # the summary, as written to summary.json
     "Train one run per learning rate and write the figures, history.csv and summary.json into `folder`."
-    _headless()
     import gc
-    collecting = gc.isenabled()
-    gc.disable() # importing torch and matplotlib makes about 250 000 objects: no collection needs to scan them meanwhile
-    try:
-        from linreg2p.models import make_data, plot_data, plot_error_surfaces, train_model, plot_losses, Moments
-        from linreg2p.figures import FigureSeries
-        from linreg2p.core import quiet_runs
-        from linreg2p.analysis import ols_fit, max_stable_lr
-    finally:
-        if collecting: gc.enable()
-    X, f, Y = make_data(noise=args.noise, seed=args.seed)
-    w_opt, b_opt = ols_fit(X, Y)
-    loss_opt = float(Moments.of(X, Y).loss(w_opt, b_opt))
-    bound = max_stable_lr(X)
-    w_range = max(15.0, abs(args.w0), abs(w_opt))
-    b_range = max(15.0, abs(args.b0), abs(b_opt))
-    fmt, figures = args.format, []
-    snapshots, finals = FigureSeries(dpi=_DPI), FigureSeries(dpi=_DPI) # each kind is laid out once, its background painted once
-    def surface(): return plot_error_surfaces(w_range, b_range, X, Y, args.grid, go=False)
-    with _Halves() as halves: # on two or more cores, a forked copy of this process draws about half of the figures
-        def early(name, draw): # the figures that do not need training come first; the copy draws them, if there is one
-            figures.append(name)
-            if halves.draws(True): _save(draw(), folder, name)
-        early(f'data.{fmt}', lambda: plot_data(X, Y, f).figure)
-        bowl = surface()
-        early(f'surface.{fmt}', bowl.plot_surface)
-        early(f'contour.{fmt}', bowl.plot_contour)
-        runs, todo = {}, []
-        for lr in lrs:
-            s = surface() # a fresh surface per run: its trajectory is this run's alone
-            with quiet_runs(): # the table and summary.json say when a run is unstable or overflowed
-                runs[lr] = train_model(X, Y, w=args.w0, b=args.b0, lr=lr, iters=args.iters, surface=s)
-            n = len(runs[lr])
-            width = len(str(args.iters))
-            note = None if lr < bound else f'lr {lr!r} is over the stability bound {bound:.4g}: gradient descent diverges'
-            for k in sorted({*range(0, n, args.every), n - 1}):
-                todo.append((f'lr-{lr!r}/step-{k:0{width}d}.{fmt}', lambda s=s, k=k, note=note: _keep_grid_in_view(s.plot_ps(k), s, note), snapshots))
-            todo.append((f'lr-{lr!r}/final.{fmt}', lambda s=s, note=note: _keep_grid_in_view(s.final_plot(), s, note), finals))
-        def losses():
-            ax = plot_losses({f'lr {lr!r}': h for lr, h in runs.items()}, log=True)
-            ax.axhline(loss_opt, color='gray', ls='--', lw=1, label=f'least-squares loss {loss_opt:.3g}')
-            ax.legend()
-            return ax.figure
-        todo.append((f'losses.{fmt}', losses, None))
-        for (name, draw, series), by_copy in zip(todo, _by_copy(todo, start=3 * len(figures))):
-            figures.append(name)
-            if halves.draws(by_copy): _save(draw(), folder, name, series)
+    # on two or more cores three processes share the work: a forked copy imports torch and trains, while this process loads
+    # matplotlib; then a second copy is made, and once the numbers come, each of the two draws half of the figures
+    with _Meanwhile(_lab_numbers, args, lrs, readers=2) as numbers:
+        _headless()
+        collecting = gc.isenabled()
+        gc.disable() # importing matplotlib makes about 50 000 objects: no collection needs to scan them meanwhile
+        try:
+            import matplotlib.pyplot, mpl_toolkits.mplot3d
+            from linreg2p.figures import FigureSeries, plot_contour, plot_data, plot_losses, plot_step, plot_surface, plot_trajectory
+            from linreg2p.core import LossSurface
+        finally:
+            if collecting: gc.enable()
+        with _Halves() as halves: # one import at a time, so that torch's has a core to itself
+            lab = numbers.result(1 if halves.copy else 0)
+            (X, f, Y), runs, (w_opt, b_opt, loss_opt), bound = lab['data'], lab['runs'], lab['optimum'], lab['bound']
+            w_range = max(15.0, abs(args.w0), abs(w_opt))
+            b_range = max(15.0, abs(args.b0), abs(b_opt))
+            fmt = args.format
+            snapshots, finals = FigureSeries(dpi=_DPI), FigureSeries(dpi=_DPI) # each kind is laid out once, its background painted once
+            bowl = LossSurface(X, Y, w_range, b_range, args.grid) # numbers only: every picture of every run is drawn on it
+            todo = [(f'data.{fmt}', lambda: plot_data(X, Y, f).figure, None, _COST['data']), # (name, drawing, series, cost)
+                    (f'surface.{fmt}', lambda: plot_surface(bowl), None, _COST['surface']),
+                    (f'contour.{fmt}', lambda: plot_contour(bowl), None, _COST['contour'])]
+            drawn = {} # per run, the snapshot this process drew last: the next one redraws only what changes
+            def snapshot(lr, k, note):
+                drawn[lr] = plot_step(bowl, runs[lr], k, fig=drawn.get(lr))
+                return _keep_grid_in_view(drawn[lr], bowl, runs[lr], note)
+            for lr, h in runs.items():
+                n = len(h)
+                width = len(str(args.iters))
+                note = None if lr < bound else f'lr {lr!r} is over the stability bound {bound:.4g}: gradient descent diverges'
+                for k in sorted({*range(0, n, args.every), n - 1}):
+                    todo.append((f'lr-{lr!r}/step-{k:0{width}d}.{fmt}', lambda lr=lr, k=k, note=note: snapshot(lr, k, note), snapshots, _COST['step']))
+                todo.append((f'lr-{lr!r}/final.{fmt}', lambda h=h, note=note: _keep_grid_in_view(plot_trajectory(bowl, h), bowl, h, note), finals, _COST['final']))
+            def losses():
+                ax = plot_losses({f'lr {lr!r}': h for lr, h in runs.items()}, log=True)
+                ax.axhline(loss_opt, color='gray', ls='--', lw=1, label=f'least-squares loss {loss_opt:.3g}')
+                ax.legend()
+                return ax.figure
+            todo.append((f'losses.{fmt}', losses, None, _COST['losses']))
+            figures = [name for name, *_ in todo]
+            for (name, draw, series, _), by_copy in zip(todo, _by_copy(todo)):
+                if halves.draws(by_copy): _save(draw(), folder, name, series)
     if args.animate:
         from linreg2p.animation import animate, save_gif
         steps = max(len(h) for h in runs.values()) - 1

@@ -7,20 +7,20 @@ Docs: https://linreg2p.github.io/linreg2p/core.html.md"""
 # %% ../nbs/00_core.ipynb #a9c52610
 from __future__ import annotations
 import math
+import sys
 import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 import numpy as np
-import torch
 
 
 # %% auto #0
 __all__ = ['check_finite', 'check_positive', 'check_nonnegative', 'check_count', 'check_seed', 'check_in_range', 'check_limits',
            'as_column', 'check_data', 'check_lrs', 'check_arange', 'check_made', 'check_tensor', 'History',
-           'check_runs', 'numpy_mse', 'numpy_descent', 'Moments', 'LossSurface', 'curvature', 'stability_bound',
-           'stability_message', 'quiet_runs', 'warn_if_unstable', 'check_surface', 'Recorder']
+           'check_runs', 'numpy_mse', 'numpy_descent', 'float64_column', 'Moments', 'LossSurface', 'curvature',
+           'stability_bound', 'stability_message', 'quiet_runs', 'warn_if_unstable', 'check_surface', 'Recorder']
 
 # %% ../nbs/00_core.ipynb #3bf99e6a
 def _shown(value) -> str:
@@ -97,6 +97,11 @@ def check_limits(name:str, # the argument's name, for the error message
 # %% ../nbs/00_core.ipynb #637c64a2
 _EXACT = 2**53 # float64 holds every integer of at most this size exactly
 
+def _is_tensor(value) -> bool:
+    "Whether `value` is a torch tensor; torch itself is imported only where tensors are made, and if it is not loaded yet, nothing is a tensor."
+    torch = sys.modules.get('torch')
+    return torch is not None and isinstance(value, torch.Tensor)
+
 def _exact_float64(name, a):
     "An integer numpy array as float64, refusing integers float64 would round."
     if a.size and (a.max() > _EXACT or a.min() < -_EXACT):
@@ -128,8 +133,9 @@ def _as_array(name, data):
 
 def as_column(name:str, # the argument's name, for the error message
               data, # a tensor, array or sequence of numbers, shape (N,) or (N, 1)
-             ) -> torch.Tensor: # floating, shape (N, 1), detached
+             ): # a floating tensor, shape (N, 1), detached
     "`data` as a floating tensor of shape (N, 1): floating data keep their dtype, integers become float64 (exact up to `2**53`)."
+    import torch # here, not with the module: drawing from numpy data never needs torch
     if isinstance(data, torch.Tensor):
         if data.device.type == 'meta': raise ValueError(f"{name} is on the meta device: it has a shape but no values; make it on the CPU")
         t = data.to_dense() if data.layout != torch.strided else data
@@ -148,8 +154,9 @@ def as_column(name:str, # the argument's name, for the error message
 def check_data(X, # inputs, shape (N,) or (N, 1)
                Y, # targets, same length as `X`
                names:tuple=('X', 'Y'), # the arguments' names, for error messages
-              ) -> tuple[torch.Tensor, torch.Tensor]: # `X`, `Y` as (N, 1) tensors of one floating dtype
+              ) -> tuple: # `X`, `Y` as (N, 1) tensors of one floating dtype
     "`X` and `Y` as matching (N, 1) tensors of one floating dtype, with errors that use `names`."
+    import torch
     (nx, ny), X, Y = names, as_column(names[0], X), as_column(names[1], Y)
     if len(X) != len(Y): raise ValueError(f"{nx} and {ny} must have the same length, got len({nx})={len(X)} and len({ny})={len(Y)}")
     dtype = torch.promote_types(X.dtype, Y.dtype)
@@ -164,7 +171,7 @@ def check_lrs(lrs, # learning rates: a sequence of finite numbers > 0
     "The learning rates `lrs` as a non-empty list of floats > 0, else a `ValueError` naming `name`."
     if isinstance(lrs, (str, bytes)) or not hasattr(lrs, '__iter__'):
         raise ValueError(f"{name} must be a sequence of numbers, got {lrs!r}")
-    if isinstance(lrs, (np.ndarray, torch.Tensor)): lrs = np.asarray(lrs).ravel().tolist()
+    if isinstance(lrs, np.ndarray) or _is_tensor(lrs): lrs = np.asarray(lrs).ravel().tolist()
     lrs = [check_positive(f'each lr in {name}', lr) for lr in lrs]
     if not lrs: raise ValueError(f"{name} is empty: give at least one learning rate")
     if distinct and len(set(lrs)) != len(lrs): raise ValueError(f"{name} must be distinct, got {lrs}")
@@ -187,11 +194,12 @@ def check_arange(start, # first value
     return start, stop, step
 
 def check_made(what:str, # what the values are, e.g. 'targets'
-               values:torch.Tensor, # the values just made
+               values, # the tensor just made
                cause:str, # the arguments that made them, with their values, e.g. 'slope=2.0 and bias=1e+39'
                distinct:bool=False, # also require strictly increasing values (x values on a grid)
-              ) -> torch.Tensor: # `values`
+              ): # `values`
     "`values` if they are finite (and strictly increasing when `distinct`), else a `ValueError` that names the arguments in `cause`."
+    import torch
     give = 'give' if ' and ' in cause else 'gives' # "slope=2.0 and bias=1e+39 give", "noise=1e+39 gives"
     if not torch.isfinite(values).all():
         raise ValueError(f"{cause} {give} {what} beyond {values.dtype}'s range (±{torch.finfo(values.dtype).max:.3g}): use smaller values")
@@ -203,9 +211,9 @@ def check_made(what:str, # what the values are, e.g. 'targets'
 
 def check_tensor(name:str, # the argument's name, for the error message
                  value, # the value to check
-                ) -> torch.Tensor: # `value`
+                ): # `value`
     "`value` if it is a floating-point tensor, else a `ValueError` naming `name`."
-    if not isinstance(value, torch.Tensor): raise ValueError(f"{name} must be a floating-point tensor, got {type(value).__name__}")
+    if not _is_tensor(value): raise ValueError(f"{name} must be a floating-point tensor, got {type(value).__name__}")
     if not value.is_floating_point():
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {value.dtype}" + (": convert it with .float()" if not value.is_complex() else ""))
     return value
@@ -262,7 +270,7 @@ def numpy_mse(x, # inputs, any shape that flattens to (N,); tensors too
               dtype=np.float64, # working precision: float64, or np.longdouble for a sharper reference
              ) -> np.ndarray: # the MSE of each line, shaped like `w` and `b` broadcast
     "Brute-force MSE of the lines `w*x + b` in plain numpy: one pass over the data per line, no algebra."
-    col = lambda a: np.asarray(a.detach().double() if isinstance(a, torch.Tensor) else a, np.float64).ravel().astype(dtype)
+    col = lambda a: np.asarray(a.detach().double() if _is_tensor(a) else a, np.float64).ravel().astype(dtype)
     x, y = col(x), col(y)
     w, b = np.broadcast_arrays(np.asarray(w, np.float64).astype(dtype), np.asarray(b, np.float64).astype(dtype))
     out = np.array([np.mean((wi * x + bi - y) ** 2) for wi, bi in zip(w.ravel(), b.ravel())])
@@ -295,8 +303,11 @@ def _exact_product(a, b):
 
 def _float64_column(name, data, copy=False):
     "`data` as a checked 1-D float64 numpy array (a copy if `copy`) and its sum: `as_column`'s checks, in plain numpy."
-    a = data.detach() if isinstance(data, torch.Tensor) and data.requires_grad else data
-    a = a.numpy() if isinstance(a, torch.Tensor) and a.device.type == 'cpu' and a.dtype in (torch.float32, torch.float64) else a
+    if _is_tensor(data): # a CPU float tensor is read in place; other tensors take the general path below
+        import torch
+        a = data.detach() if data.requires_grad else data
+        a = a.numpy() if a.device.type == 'cpu' and a.dtype in (torch.float32, torch.float64) else a
+    else: a = data
     if not (type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and a.size > 0
             and (a.ndim == 1 or a.ndim == 2 and a.shape[1] == 1)):
         a = as_column(name, data).double().numpy() # anything else (masked arrays, matrices, …): the general path and its errors
@@ -305,6 +316,12 @@ def _float64_column(name, data, copy=False):
     # a finite sum means every value is finite: one cheap pass; the element-wise check only on failure
     if not math.isfinite(s) and not np.isfinite(a).all(): raise ValueError(f"{name} contains NaN or inf")
     return a, s
+
+def float64_column(name:str, # the argument's name, for error messages
+                   data, # a tensor, array or sequence of numbers, shape (N,) or (N, 1)
+                  ) -> np.ndarray: # shape (N,), float64; float64 input is not copied
+    "`data` as a 1-D float64 numpy array, with `as_column`'s checks; a numpy array never needs torch."
+    return _float64_column(name, data)[0]
 
 # %% ../nbs/00_core.ipynb #9036cf60
 @dataclass(frozen=True)
@@ -501,14 +518,15 @@ class Recorder:
     "Records states `(w, b)` with their loss on all of `(X, Y)` into a `History` and, optionally, a surface."
     def __init__(self,
                  hist:History, # where the states go
-                 X:torch.Tensor, # inputs, (N, 1), as `check_data` returns them
-                 Y:torch.Tensor, # targets, (N, 1)
+                 X, # inputs, an (N, 1) tensor, as `check_data` returns them
+                 Y, # targets, an (N, 1) tensor
                  surface=None, # optional object with `set_para_loss`; it gets every recorded state too
                 ):
         self.hist, self.X, self.Y, self.surface = hist, X, Y, check_surface(surface)
 
     def __call__(self, w, b, loss=None) -> bool:
         "Record the state (its `loss` computed here unless given); return False, recording nothing, when the loss is not finite."
+        import torch
         if loss is None:
             with torch.no_grad(): loss = torch.nn.functional.mse_loss(w * self.X + b, self.Y).item()
         k = len(self.hist) # states recorded so far = updates made before this state

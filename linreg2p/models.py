@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .core import (History, LossSurface, Moments, Recorder, check_arange, check_count, check_data, check_finite,
                            check_made, check_nonnegative, check_positive, check_seed, check_tensor, stability_bound, warn_if_unstable)
-from .figures import draw_contour, draw_data, draw_line, draw_path, draw_surface, plot_data, plot_losses, shown_figure
+from .figures import plot_contour, plot_data, plot_losses, plot_step, plot_surface, plot_trajectory
 
 # %% auto #0
 __all__ = ['make_data', 'forward', 'criterion', 'plot_error_surfaces', 'train_model', 'History', 'Moments', 'plot_data',
@@ -82,47 +82,23 @@ class plot_error_surfaces:
         "Record one state of training: slope `W`, bias `B` and its `loss`."
         self.history.record(W, B, loss)
 
-    def _step(self, step):
-        if self.n == 0: raise ValueError("no training states recorded yet: pass this surface to train_model first")
-        if step is None: return self.n - 1
-        return check_count('step', step, 0, self.n - 1)
-
+    # the pictures are drawn by `linreg2p.figures`, from the surface and the history: the same code as `linreg2p lab`'s
     def plot_surface(self):
         "The loss surface in 3-D."
-        with shown_figure((7, 5.5)) as fig:
-            draw_surface(self, fig.add_subplot(projection='3d')).set_title('Loss surface: MSE over (w, b)')
-        return fig
+        return plot_surface(self.surface)
 
     def plot_contour(self):
         "The loss surface as a contour map, with the optimum marked."
-        with shown_figure((6, 5)) as fig:
-            ax = draw_contour(self, fig.add_subplot())
-            ax.legend(loc='upper left', fontsize='small'); ax.set_title('Loss surface: contour')
-        return fig
+        return plot_contour(self.surface)
 
     def plot_ps(self, step:int|None=None, # recorded state to show (0 = the start); None shows the latest
                ):
         "Data space and parameter space side by side, both at the same step."
-        k = self._step(step)
-        with shown_figure((11, 4.5)) as fig:
-            ax_data, ax_par = fig.subplots(1, 2)
-            draw_line(self.W[k], self.B[k], self.x, draw_data(self.x, self.y, ax_data))
-            span = np.ptp(self.y) or 1.0
-            ax_data.set_ylim(self.y.min() - span, self.y.max() + span) # fixed: the line moves, the axes do not
-            ax_data.legend(loc='upper left', fontsize='small'); ax_data.set_title(f'Data space, step {k}')
-            draw_path(self.history, draw_contour(self, ax_par), upto=k).legend(loc='upper left', fontsize='small')
-            ax_par.set_title(f'Parameter space, step {k} (loss {self.LOSS[k]:.3g})')
-        return fig
+        return plot_step(self.surface, self.history, step)
 
     def final_plot(self):
         "The whole trajectory on the 3-D surface and on the contour."
-        k = self._step(None)
-        with shown_figure((12, 5)) as fig:
-            draw_path(self.history, draw_surface(self, fig.add_subplot(1, 2, 1, projection='3d'), wireframe=True))
-            fig.axes[0].set_title('Trajectory on the surface')
-            ax = draw_path(self.history, draw_contour(self, fig.add_subplot(1, 2, 2)))
-            ax.legend(loc='upper left', fontsize='small'); ax.set_title(f'Trajectory on the contour, {k} steps')
-        return fig
+        return plot_trajectory(self.surface, self.history)
 
 # %% ../nbs/00_models.ipynb #5622a0a4
 def train_model(X, # inputs: tensor or array, shape (N,) or (N, 1)

@@ -238,3 +238,46 @@ def test_an_interrupted_run_leaves_nothing(tmp_path, sig, code, word):
     assert 'Traceback' not in err and err.count('\n') == 1 and word in err, err
     assert out == ''
     assert entries(tmp_path) == [] # no partial folder, and the parents made for it are gone too
+
+# ---------------------------------------------------------------- the processes that draw load no torch
+
+NO_TORCH = """
+import sys, numpy as np, matplotlib; matplotlib.use('Agg')
+from linreg2p.core import LossSurface, History
+from linreg2p.figures import FigureSeries, plot_contour, plot_data, plot_losses, plot_step, plot_surface, plot_trajectory, save_png
+x = np.arange(-3, 3, 0.1, dtype=np.float32); y = x - 1 + np.float32(0.1) * np.cos(7 * x)
+s, h = LossSurface(x, y, 15, 15, 8), History([-15.0, -5.0, 0.5], [-10.0, -4.0, -1.0], [250.0, 30.0, 0.1], 0.1)
+series, out = FigureSeries(dpi=30), sys.argv[1]
+figs = [plot_data(x, y, x - 1).figure, plot_surface(s), plot_contour(s), plot_trajectory(s, h), plot_losses(h, log=True).figure]
+for i, fig in enumerate(figs): save_png(fig, f'{out}/{i}.png', 30)
+fig = None
+for k in range(3): fig = plot_step(s, h, k, fig=fig); series.save(fig, f'{out}/step-{k}.png')
+print('torch' in sys.modules)
+"""
+
+def test_the_lab_pictures_are_drawn_without_torch(tmp_path):
+    "Every picture the lab writes, drawn from numpy data in a fresh process: torch is never imported."
+    res = subprocess.run([sys.executable, '-c', NO_TORCH, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ['False'], res.stdout # torch stays out of the process
+    assert len(list(tmp_path.glob('*.png'))) == 8
+
+LAB_IN_PROCESS = """
+import argparse, sys
+from pathlib import Path
+from linreg2p import cli
+forks = cli._can_fork()
+args = argparse.Namespace(iters=6, w0=-15.0, b0=-10.0, seed=0, noise=0.1, grid=8, every=3, format='png', animate=False)
+summary = cli._run_lab(args, [0.1, 0.2], Path(sys.argv[1]))
+print(forks, 'torch' in sys.modules, len(summary['figures']))
+"""
+
+@pytest.mark.skipif(not sys.platform.startswith('linux') or len(os.sched_getaffinity(0)) < 2, reason='the lab forks on Linux with two cores or more')
+def test_the_lab_trains_in_its_own_process_and_draws_without_torch(tmp_path, library):
+    "With two cores, a forked copy imports torch and trains: the process that draws (and writes the summary) never loads it."
+    res = subprocess.run([sys.executable, '-c', LAB_IN_PROCESS, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ['True', 'False', '12'], res.stdout # forked; no torch here; 3 + 2 * (3 + 1) + 1 figures
+    summary = json.loads((tmp_path / 'summary.json').read_text())
+    final = library['train'](0.1, iters=6).final
+    assert (summary['runs'][0]['w'], summary['runs'][0]['b'], summary['runs'][0]['final_loss']) == final # the copy's numbers
