@@ -229,8 +229,14 @@ class History:
     lr: float|None = None # learning rate of the run
 
     def record(self, w, b, loss):
-        "Append one state, as Python floats."
-        self.w.append(float(w)); self.b.append(float(b)); self.loss.append(float(loss))
+        "Append one state, as Python floats; a `ValueError` naming a value that is not a real number."
+        state = []
+        for name, v in (('w', w), ('b', b), ('loss', loss)):
+            try:
+                if isinstance(v, (str, bytes, bool)): raise TypeError
+                state.append(float(v)) # a tensor's or array's single value too; inf and nan are kept: a run can diverge
+            except (TypeError, ValueError): raise ValueError(f'{name} must be a real number, got {v!r}') from None
+        for values, v in zip((self.w, self.b, self.loss), state): values.append(v)
 
     def __len__(self): return len(self.loss)
 

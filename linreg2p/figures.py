@@ -472,7 +472,7 @@ class FigureSeries:
     "Save figures made by the same code, which differ only in lines, texts and legends, fast: laid out once, the rest painted once."
     def __init__(self, dpi:float=100, # resolution of the saved files, in dots per inch
                 ):
-        self.dpi, self._frame = dpi, None
+        self.dpi, self._frame = check_in_range('dpi', dpi, 10, 600), None
 
     def _fix(self, fig):
         "Put `fig`'s axes and titles where the first figure's layout put them, and switch its layout engine off."
@@ -502,6 +502,8 @@ class FigureSeries:
              pil_kwargs:dict|None=None, # PNG only, as for `savefig`, e.g. `{'compress_level': 1}`
             ):
         "Write `fig` to `fname` as `fig.savefig(fname, dpi=self.dpi)` would; a PNG is painted over the series' background."
+        from matplotlib.figure import Figure
+        if not isinstance(fig, Figure): raise ValueError(f'fig must be a matplotlib Figure, got {type(fig).__name__}')
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         png = Path(fname).suffix.lower() == '.png'
         dpi, shown = fig.dpi, fig.canvas

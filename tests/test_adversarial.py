@@ -353,3 +353,19 @@ def test_to_html_autoplay_is_true_or_false():
     X, Y = lab()
     with pytest.raises(ValueError, match=r"^autoplay must be True or False, got 'no'$"):
         to_html(animate(train_model(X, Y, iters=2), LossSurface(X, Y)), autoplay='no')
+
+def test_set_para_loss_names_a_value_that_is_not_a_number():
+    X, Y = lab()
+    s = plot_error_surfaces(15, 15, X, Y, 5, go=False)
+    for args, message in [(('a', 1.0, 1.0), r"^w must be a real number, got 'a'$"), ((1.0, [1, 2], 1.0), r'^b must be a real number, got \[1, 2\]$'),
+                          ((1.0, 1.0, True), r'^loss must be a real number, got True$'), ((1.0, 1.0, 1j), r'^loss must be a real number, got 1j$')]:
+        with pytest.raises(ValueError, match=message): s.set_para_loss(*args)
+    assert len(s.history) == 0 # nothing half-recorded
+    s.set_para_loss(torch.tensor(-15.0).tolist(), np.float32(-10.0), torch.tensor(834.3)) # the course's kinds of values
+    assert s.W == [-15.0] and s.B == [-10.0] and math.isclose(s.LOSS[0], 834.3, rel_tol=1e-6)
+
+def test_figure_series_names_its_dpi_and_figure(tmp_path):
+    from linreg2p.figures import FigureSeries
+    for dpi in (0, -5, 1e5, float('nan')):
+        with pytest.raises(ValueError, match=r'^dpi must be'): FigureSeries(dpi=dpi)
+    with pytest.raises(ValueError, match=r'^fig must be a matplotlib Figure, got NoneType$'): FigureSeries().save(None, tmp_path / 'x.png')
