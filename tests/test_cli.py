@@ -219,7 +219,7 @@ def test_an_output_in_a_read_only_folder_is_refused(tmp_path):
 
 @pytest.mark.parametrize('sig, code, word', [(signal.SIGINT, 130, 'interrupted'), (signal.SIGTERM, 143, 'terminated')])
 def test_an_interrupted_run_leaves_nothing(tmp_path, sig, code, word):
-    # the most updates allowed: the run is still training when the signal comes
+    # the most updates allowed: the run is still at work when the signal comes
     args = [LINREG2P, 'lab', '--lr', '0.1', '--iters', '100000', '--every', '100000', '--grid', '5',
             '--out', 'new/deeper/lab']
     # start with default signal handling: a background shell may have set SIGINT to be ignored
@@ -227,9 +227,11 @@ def test_an_interrupted_run_leaves_nothing(tmp_path, sig, code, word):
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
-        while not list(tmp_path.glob('new/deeper/.lab.*.partial/contour.png')): # staging has begun
+        while not list(tmp_path.glob('new/deeper/.lab.*.partial')): # staging has begun
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.05)
+        time.sleep(1) # the worker is loading torch and matplotlib, or training: 100000 updates take about 20 s
+        assert proc.poll() is None, proc.communicate()
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=120)
     finally:
