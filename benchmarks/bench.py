@@ -185,14 +185,18 @@ def time_processes(commands:dict, # label -> command (a list); each runs in a ne
     "Run whole processes side by side: every command once per round, in an order that rotates, so that all see the same machine."
     rounds = check_count('rounds', rounds, 1)
     labels, out = list(commands), {label: {'wall': [], 'cpu': []} for label in commands}
-    for r in range(rounds):
+    # as installed: compiled modules are cached (pip compiles a wheel's at install time, torch's and matplotlib's
+    # included); a setting that forbids writing them would make every run compile linreg2p, and only linreg2p, anew
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONDONTWRITEBYTECODE'}
+    for r in range(-1, rounds): # round -1 is not timed: it writes those caches and warms the disk cache for every command
         for label in labels[r % len(labels):] + labels[:r % len(labels)]:
             with tempfile.TemporaryDirectory() as d:
                 cmd = [str(Path(d) / 'out') if part == '{out}' else part for part in commands[label]]
                 before, t = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-                res = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
+                res = subprocess.run(cmd, cwd=d, capture_output=True, text=True, env=env)
                 wall, after = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN)
                 if res.returncode != 0: raise RuntimeError(f'{label}: {" ".join(cmd)} failed:\n{res.stderr[-2000:]}')
+            if r < 0: continue
             out[label]['wall'].append(wall)
             out[label]['cpu'].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     return out
