@@ -229,27 +229,34 @@ def test_tiny_x_is_not_called_too_large():
     assert 'too large' not in str(e.value) and re.search(r'least-squares slope .*overflows float64.*X', str(e.value))
 
 # --- threads ---------------------------------------------------------------------------------------
-def test_lr_sweep_leaves_other_threads_warnings_alone(monkeypatch):
-    "lr_sweep silences its own runs only: Python's warning filters are global, so it must not change them."
+def warnings_while_held(monkeypatch, module, work):
+    """Run `work` in another thread, hold it inside `module.train_model`, and meanwhile train past the bound in this
+    thread: (the global warning filters before, and while held; the warnings this thread caught)."""
     X, Y = lab()
-    inside, release, real = threading.Event(), threading.Event(), analysis.train_model
-    def paused(*a, **k): # hold the sweep in the middle of its work
+    inside, release, real = threading.Event(), threading.Event(), module.train_model
+    def paused(*a, **k): # hold the other thread in the middle of its work
         inside.set(); release.wait(30)
         return real(*a, **k)
-    monkeypatch.setattr(analysis, 'train_model', paused)
-    sweep = threading.Thread(target=lambda: lr_sweep(X, Y, [0.5, 50.0], iters=30))
+    monkeypatch.setattr(module, 'train_model', paused)
+    other = threading.Thread(target=work)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         mine = list(warnings.filters)
-        sweep.start()
+        other.start()
         assert inside.wait(30)
         try:
             during = list(warnings.filters)
             train_model(X, Y, lr=0.5, iters=3) # past the bound: this thread must hear about it
         finally:
-            release.set(); sweep.join(30)
+            release.set(); other.join(30)
+    return mine, during, [str(w.message)[:30] for w in caught]
+
+def test_lr_sweep_leaves_other_threads_warnings_alone(monkeypatch):
+    "lr_sweep silences its own runs only: Python's warning filters are global, so it must not change them."
+    X, Y = lab()
+    mine, during, caught = warnings_while_held(monkeypatch, analysis, lambda: lr_sweep(X, Y, [0.5, 50.0], iters=30))
     assert during == mine # the sweep changed no global filter
-    assert [str(w.message)[:30] for w in caught] == ['lr=0.5 is at or above the stab'] # ours, and none of the sweep's
+    assert caught == ['lr=0.5 is at or above the stab'] # ours, and none of the sweep's
 
 def test_reversed_and_read_only_arrays():
     "x[::-1] has negative strides, which torch refuses; np.broadcast_to is read-only, which torch warns about."
@@ -315,26 +322,11 @@ def test_explorer_leaves_other_threads_warnings_alone(monkeypatch):
     "The slider panel silences its own runs only, like lr_sweep (see above)."
     pytest.importorskip('ipywidgets')
     import linreg2p.animation as animation
-    X, Y = lab()
     panel = animation.Explorer(lr=0.1)
-    inside, release, real = threading.Event(), threading.Event(), animation.train_model
-    def paused(*a, **k):
-        inside.set(); release.wait(30)
-        return real(*a, **k)
-    monkeypatch.setattr(animation, 'train_model', paused)
-    move = threading.Thread(target=lambda: setattr(panel.sliders['lr'], 'value', 0.45)) # past the bound: the panel says so itself
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always')
-        mine = list(warnings.filters)
-        move.start()
-        assert inside.wait(30)
-        try:
-            during = list(warnings.filters)
-            train_model(X, Y, lr=0.5, iters=3)
-        finally:
-            release.set(); move.join(30)
+    move = lambda: setattr(panel.sliders['lr'], 'value', 0.45) # past the bound: the panel says so itself
+    mine, during, caught = warnings_while_held(monkeypatch, animation, move)
     assert during == mine
-    assert [str(w.message)[:30] for w in caught] == ['lr=0.5 is at or above the stab']
+    assert caught == ['lr=0.5 is at or above the stab']
     assert '⚠' in panel.status.value and 'lr=0.45' in panel.message
     panel.close()
 
