@@ -225,6 +225,10 @@ def draw_surface(surface, # a `LossSurface` or `plot_error_surfaces`
         ax.set_box_aspect(None, zoom=0.85) # keeps the z label inside the figure
     return ax
 
+def _check_history(hist):
+    "A `ValueError` unless `hist` is a `History`."
+    if not isinstance(hist, History): raise ValueError(f'hist must be a History, got {type(hist).__name__}')
+
 def draw_path(hist:History, # the run to draw
               ax, # axes with a contour (2-D) or a surface (3-D)
               upto:int|None=None, # draw states 0..upto; None draws them all
@@ -234,7 +238,7 @@ def draw_path(hist:History, # the run to draw
               zorder:float=20, # above the contour and reference lines
              ):
     "The path of a run through (w, b), on 2-D or 3-D axes; returns the axes."
-    if not isinstance(hist, History): raise ValueError(f'hist must be a History, got {type(hist).__name__}')
+    _check_history(hist)
     k = len(hist) if upto is None else check_count('upto', upto, 0) + 1
     many = k > 40 # long stochastic runs: a line without markers stays readable
     style = dict(color=colour, lw=1.0 if many else 1.4, marker=None if many else marker, ms=5, label=label, zorder=zorder)
@@ -332,7 +336,7 @@ def plot_contour(surface, # a `LossSurface` or `plot_error_surfaces`
 
 def _checked_run(hist, step=None):
     "`hist` checked to be a `History` with states, and the step to show: `step`, or the last one when None."
-    if not isinstance(hist, History): raise ValueError(f'hist must be a History, got {type(hist).__name__}')
+    _check_history(hist)
     if len(hist) == 0: raise ValueError("no training states recorded yet: pass this surface to train_model first")
     return len(hist) - 1 if step is None else check_count('step', step, 0, len(hist) - 1)
 

@@ -25,6 +25,10 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                  '--disable-component-update', '--no-first-run']
 
+def launch_chromium(playwright):
+    "Debian's headless Chromium, started through a Playwright instance (one instance per thread)."
+    return playwright.chromium.launch(executable_path=shutil.which('chromium'), args=CHROMIUM_ARGS)
+
 @pytest.fixture(scope='session')
 def browser():
     "One headless Chromium (Debian's) for every browser test: Playwright's sync API runs one per thread at a time."
@@ -35,6 +39,6 @@ def browser():
         pytest.skip(msg)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        b = launch_chromium(p)
         yield b
         b.close()

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 from concurrent.futures import ThreadPoolExecutor
-from conftest import CHROMIUM_ARGS, ROOT
+from conftest import ROOT, launch_chromium
 pytestmark = pytest.mark.slow # builds the docs site and drives Chromium: left out of the fast tier, `pytest -m "not slow"`
 
 HIDDEN_DIRECTIVES = {'hide', 'export', 'exporti', 'default_exp'}
@@ -665,7 +665,7 @@ def axe_report(site, server, browser):
     def check_in_own_browser(theme):
         from playwright.sync_api import sync_playwright
         with sync_playwright() as p: # Playwright's sync API: one instance per thread
-            own = p.chromium.launch(executable_path=shutil.which('chromium'), args=CHROMIUM_ARGS)
+            own = launch_chromium(p)
             try: return check(theme, own)
             finally: own.close()
     t = time.time()
