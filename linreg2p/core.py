@@ -307,13 +307,18 @@ def _exact_product(a, b):
     (ah, al), (bh, bl) = halves(a), halves(b)
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
+def _numpy_view(t):
+    "A CPU tensor's memory as a numpy array, without a copy; None for a tensor numpy cannot see (device, layout or dtype)."
+    # one torch call where possible: on the lab's 60 points each call into torch costs about as much as the arithmetic
+    try: return t.numpy()
+    except TypeError: return None # another device or layout, or a dtype numpy lacks
+    except RuntimeError: # it requires grad (or has a conjugate bit): read the data under it
+        try: return t.detach().numpy()
+        except (TypeError, RuntimeError): return None
+
 def _float64_column(name, data, copy=False):
     "`data` as a checked 1-D float64 numpy array (a copy if `copy`) and its sum: `as_column`'s checks, in plain numpy."
-    if _is_tensor(data): # a CPU float tensor is read in place; other tensors take the general path below
-        import torch
-        a = data.detach() if data.requires_grad else data
-        a = a.numpy() if a.device.type == 'cpu' and a.dtype in (torch.float32, torch.float64) else a
-    else: a = data
+    a = _numpy_view(data) if _is_tensor(data) else data # other tensors (None) take the general path below
     if not (type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and a.size > 0
             and (a.ndim == 1 or a.ndim == 2 and a.shape[1] == 1)):
         a = as_column(name, data).double().numpy() # anything else (masked arrays, matrices, …): the general path and its errors
@@ -361,7 +366,8 @@ class Moments:
         # cx would add cx² to the variance and to the floor
         if cx: u -= cx
         if cy: v -= cy
-        dot = lambda a, b: float(np.einsum('i,i->', a, b)) # numpy's own loop: no BLAS threads to wake
+        # small data: BLAS's dot, the cheapest call; large: numpy's own loop, no BLAS threads to wake
+        dot = (lambda a, b: float(np.dot(a, b))) if n <= 10_000 else (lambda a, b: float(np.einsum('i,i->', a, b)))
         var_x = dot(u, u) / n
         if 1e-280 < var_x < 1e280: slope = dot(u, v) / n / var_x
         else: # x constant, or its squares under- or overflow float64: take the slope from x scaled to [-1, 1]

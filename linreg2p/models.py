@@ -71,7 +71,8 @@ class plot_error_surfaces:
                 ):
         self.surface, self.history = LossSurface(X, Y, w_range, b_range, n_samples), History()
         # the classic names: grid and loss (w, b, Z), data (x, y), and the recorded states (W, B, LOSS), one History
-        self.w, self.b, self.Z, self.x, self.y, self.moments = (getattr(self.surface, a) for a in ('w', 'b', 'Z', 'x', 'y', 'moments'))
+        s = self.surface
+        self.w, self.b, self.Z, self.x, self.y, self.moments = s.w, s.b, s.Z, s.x, s.y, s.moments
         self.W, self.B, self.LOSS = self.history.w, self.history.b, self.history.loss
         if go: self.go_figures = self.plot_surface(), self.plot_contour()
 

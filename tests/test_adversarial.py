@@ -185,6 +185,23 @@ def test_meta_tensors_are_refused():
     for use in (ols_fit, Moments.of, lambda x, y: train_model(x, y), make_loader):
         with pytest.raises(ValueError, match=r'^X is on the meta device'): use(meta, torch.ones(5))
 
+@pytest.mark.parametrize('kind', ['requires_grad', 'bfloat16', 'float16', 'int64', 'conj_bit', 'strided'])
+def test_every_tensor_numpy_cannot_read_in_place_gives_the_surface_of_its_values(kind):
+    "The surface reads a CPU float tensor in place with one call; every other tensor takes the general path, to the same numbers."
+    x = torch.arange(-3.0, 3.0, 0.5) # values every dtype below holds exactly
+    y = 2 * x - 1 + torch.tensor([0.5, -0.25] * 6)
+    make = {'requires_grad': lambda t: t.clone().requires_grad_(), 'bfloat16': lambda t: t.to(torch.bfloat16),
+            'float16': lambda t: t.to(torch.float16), 'int64': lambda t: (4 * t).to(torch.int64),
+            'conj_bit': lambda t: t.to(torch.complex64).conj(), 'strided': lambda t: torch.stack([t, t], 1)[:, 0]}[kind]
+    X = make(x)
+    if kind == 'conj_bit': # complex values have no line to fit: refused by name, not by torch's error
+        with pytest.raises(ValueError, match=r'^X must be numeric, got dtype torch.complex64'): LossSurface(X, y)
+        return
+    xs = (4 * x if kind == 'int64' else x).double().numpy()
+    s, ref = LossSurface(X, y, 5, 5, 7), numpy_mse(xs, y.double().numpy(), *np.meshgrid(np.linspace(-5, 5, 7), np.linspace(-5, 5, 7)))
+    np.testing.assert_allclose(s.Z, ref, rtol=1e-12)
+    if kind == 'requires_grad': assert not np.shares_memory(s.x, X.detach().numpy()) # read in place, kept as a copy
+
 def test_fit_gives_closure_optimizers_their_closure():
     X, Y = lab()
     model = LinearRegression()
