@@ -1,4 +1,4 @@
-import os, shutil, sys
+import fcntl, os, shutil, sys
 from pathlib import Path
 import numpy as np
 import pytest
@@ -42,3 +42,45 @@ def browser():
         b = launch_chromium(p)
         yield b
         b.close()
+
+def shared_once(tmp_path_factory, name, make):
+    """A folder `make(folder)` fills once per run: under `pytest -n 2` the first worker to ask makes it while the other
+    waits on a lock, then both read it. A failed `make` leaves no folder, so the next worker to ask tries again."""
+    run = os.environ.get('PYTEST_XDIST_TESTRUNUID') # the same in every worker of one run; unset without xdist
+    root = tmp_path_factory.getbasetemp().parent / f'shared-{run}' if run else tmp_path_factory.getbasetemp() / 'shared'
+    root.mkdir(exist_ok=True)
+    folder, done = root / name, root / f'{name}.done'
+    with open(root / f'{name}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+# `pytest -n 2` (the README's test command) runs the suite on both cores. The unit of work is a test file, so a
+# module's expensive fixtures (a JupyterLab server, a venv, the visits of every page) are made once, in one worker;
+# the cases of a test in OWN_GROUP are units of their own (each theme's accessibility pass takes over a minute).
+# Units start longest first, so that the two workers finish together; the rest follow in file order.
+OWN_GROUP = ('test_no_serious_or_critical_accessibility_violation',)
+LONGEST_FIRST = ('tests/test_docs.py::test_no_serious_or_critical_accessibility_violation', 'tests/test_download.py',
+                 'tests/test_docs.py', 'tests/test_cli_safety.py', 'tests/test_jupyterlab.py', 'tests/test_display.py',
+                 'tests/test_notebooks.py', 'tests/test_cli.py', 'tests/test_determinism.py')
+
+def work_unit(nodeid:str) -> str:
+    "The test's unit of work under `pytest -n 2`: its file, or the test case itself for the tests in OWN_GROUP."
+    path, _, name = nodeid.partition('::')
+    return nodeid if name.partition('[')[0] in OWN_GROUP else path
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+    class ByWorkUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid): return work_unit(nodeid)
+    config.option.loadscopereorder = False # keep the order the workers collected: longest first, below
+    return ByWorkUnit(config, log)
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get('PYTEST_XDIST_WORKER'): # a worker's collection is the order in which the units are handed out
+        rank = lambda item: next((i for i, p in enumerate(LONGEST_FIRST) if work_unit(item.nodeid).startswith(p)), len(LONGEST_FIRST))
+        items.sort(key=rank) # stable: file order within a rank

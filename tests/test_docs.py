@@ -13,8 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 import numpy as np
 import pytest
-from concurrent.futures import ThreadPoolExecutor
-from conftest import ROOT, launch_chromium
+from conftest import ROOT, shared_once
 pytestmark = pytest.mark.slow # builds the docs site and drives Chromium: left out of the fast tier, `pytest -m "not slow"`
 
 HIDDEN_DIRECTIVES = {'hide', 'export', 'exporti', 'default_exp'}
@@ -54,15 +53,15 @@ def _notebooks():
 
 @pytest.fixture(scope='session')
 def site(tmp_path_factory):
-    "The site, built once from the working tree into a temporary folder (not `_docs/`)."
+    "The site, built once per run from the working tree into a temporary folder (not `_docs/`); the workers of `pytest -n 2` share it."
+    def build(out):
+        t = time.time()
+        res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--out', str(out / 'html')],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
+        print(f'site built in {time.time() - t:.1f} s: {res.stdout.strip()}')
     _SNAPSHOT.clear(); _notebooks()
-    out = tmp_path_factory.mktemp('site') / 'html'
-    t = time.time()
-    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--out', str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
-    print(f'site built in {time.time() - t:.1f} s: {res.stdout.strip()}')
-    return out
+    return shared_once(tmp_path_factory, 'site', build) / 'html'
 
 @pytest.fixture(scope='session')
 def server(site):
@@ -645,40 +644,28 @@ def _themed_visit(browser, server, path, theme, idle=True):
     assert page.evaluate('getComputedStyle(document.body).backgroundColor') == BACKGROUND[theme], (path, theme)
     return v, page
 
-@pytest.fixture(scope='session')
-def axe_report(site, server, browser):
-    """{(page, theme): violations} for every page of the site in both themes, and the search page with results
-    (their words highlighted). Collapsed code is opened first. The themes are checked side by side, the dark one in a
-    thread with a browser of its own (axe-core takes seconds per page, mostly on colour contrast)."""
+def axe_report(browser, server, site, theme):
+    """{page: violations} for every page of the site in `theme`, and the search page with results (their words
+    highlighted). Collapsed code is opened first. axe-core takes seconds per page, mostly on colour contrast: under
+    `pytest -n 2` the two themes are checked side by side, each on its own core."""
     pages = sorted(p.name for p in site.glob('*.html')) + ['search.html?q=learning+rate']
-    def check(theme, browser):
-        report = {}
-        for path in pages:
-            v, page = _themed_visit(browser, server, path, theme, idle=False)
-            if '?q=' in path: page.wait_for_function("() => /finished/.test(document.querySelector('#search-results .search-summary')?.innerText || '')", timeout=60000)
-            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-            # opened code fades in: measure the colours it ends with, not a frame of the fade
-            page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
-            report[(path, theme)] = axe_violations(page)
-            v.close()
-        return report
-    def check_in_own_browser(theme):
-        from playwright.sync_api import sync_playwright
-        with sync_playwright() as p: # Playwright's sync API: one instance per thread
-            own = launch_chromium(p)
-            try: return check(theme, own)
-            finally: own.close()
-    t = time.time()
-    with ThreadPoolExecutor(1) as pool:
-        others = [pool.submit(check_in_own_browser, theme) for theme in THEMES[1:]]
-        report = check(THEMES[0], browser)
-        for f in others: report |= f.result()
-    print(f'axe-core over {len(pages)} pages x {len(THEMES)} themes in {time.time() - t:.1f} s')
+    report, t = {}, time.time()
+    for path in pages:
+        v, page = _themed_visit(browser, server, path, theme, idle=False)
+        if '?q=' in path: page.wait_for_function("() => /finished/.test(document.querySelector('#search-results .search-summary')?.innerText || '')", timeout=60000)
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        # opened code fades in: measure the colours it ends with, not a frame of the fade
+        page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
+        report[path] = axe_violations(page)
+        v.close()
+    print(f'axe-core over {len(pages)} pages in the {theme} theme in {time.time() - t:.1f} s')
     return report
 
-def test_no_serious_or_critical_accessibility_violation(axe_report):
-    assert len(axe_report) >= 2 * (len(_notebooks()) + 3)
-    bad = [(path, theme, *row) for (path, theme), rows in axe_report.items() for row in rows]
+@pytest.mark.parametrize('theme', THEMES)
+def test_no_serious_or_critical_accessibility_violation(browser, server, site, theme):
+    report = axe_report(browser, server, site, theme)
+    assert len(report) >= len(_notebooks()) + 3
+    bad = [(path, theme, *row) for path, rows in report.items() for row in rows]
     assert not bad, f'{len(bad)} serious/critical axe-core violations:\n' + '\n'.join(' | '.join(r) for r in bad[:40])
 
 def test_axe_check_catches_violations(browser, server):

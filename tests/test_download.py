@@ -1,6 +1,7 @@
 """The download door: a learner who downloads a notebook (or opens it in Colab) has the library's wheel, its runtime
 dependencies and a notebook runner, nothing else. Each of the notebooks 00-05, copied out of the repository, must run
-top to bottom there without a single error output.
+top to bottom there without a single error output, and print what its committed outputs show (the seeds make the
+lesson the same from a fresh kernel on any machine).
 
 Once per session: build the wheel from the working tree, make a fresh virtual environment (no system site-packages)
 with the pinned CPU build of torch, the wheel, and only what a notebook runner needs (nbclient, ipykernel; ipywidgets
@@ -10,7 +11,7 @@ modules it imports.
 
 torch==2.13.0 is the README's pin (the CPU build where pip is configured for it). If it cannot be installed the
 tests skip with the reason, except in CI (CI=true), where they fail."""
-import json, os, shutil, subprocess, sys, textwrap, time
+import json, math, os, re, shutil, subprocess, sys, textwrap, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pytest
@@ -150,3 +151,41 @@ def test_notebook_runs_outside_the_repository(runs, learner, name):
         pytest.fail(f"{name}: {len(out['errors'])} of {out['cells']} code cells fail in a fresh environment (wheel + torch + "
                     f"notebook runner); executed copy: {learner['nbs'] / name}\n" + '\n'.join(_describe(e) for e in out['errors']),
                     pytrace=False)
+
+# --- a re-run from a fresh kernel prints the committed numbers ------------------------------------
+NUMBER = re.compile(r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?')
+
+def printed(nb):
+    """(cell index, text) for what a reader sees: `text/plain` results and stdout; memory addresses masked. Not the
+    API entries `show_doc` writes: nbdev draws them in the repository, and a learner has no nbdev."""
+    out = []
+    for i, cell in enumerate(nb['cells']):
+        source = ''.join(cell['source']) if isinstance(cell['source'], list) else cell['source']
+        if cell['cell_type'] != 'code' or source.lstrip().startswith('show_doc('): continue
+        timed = 'bench(' in source # prints wall-clock times (05's slider costs): its words must match, its numbers cannot
+        for o in cell.get('outputs', []):
+            if o['output_type'] == 'stream':
+                if o['name'] == 'stderr': continue # warnings name the kernel's temporary files: not the lesson's numbers
+                text = o['text']
+            elif 'text/plain' in o.get('data', {}): text = o['data']['text/plain']
+            else: continue
+            text = ''.join(text) if isinstance(text, list) else text
+            text = re.sub(r' at 0x[0-9a-f]+', ' at 0x…', text)
+            out.append((i, NUMBER.sub('#', text) if timed else text))
+    return out
+
+def same_text(a, b, rel=1e-6):
+    "Equal text, numbers allowed to differ by `rel`: a last-bit float32 difference between CPUs is not a different lesson."
+    if NUMBER.sub('#', a) != NUMBER.sub('#', b): return False
+    return all(math.isclose(float(x), float(y), rel_tol=rel, abs_tol=1e-12) for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)))
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_a_fresh_run_prints_the_committed_numbers(runs, learner, name):
+    """What a reader sees printed (results and stdout, not warnings) in the notebook as committed is what a fresh kernel
+    prints in the learner's environment, numbers to 1e-6: the seeds make the lesson the same on every machine."""
+    if 'runner failed' in runs[name] or runs[name]['fatal']: pytest.skip('the run itself failed: see test_notebook_runs_outside_the_repository')
+    committed, fresh = (json.loads(p.read_text()) for p in (ROOT / 'nbs' / name, learner['nbs'] / name))
+    old, new = printed(committed), printed(fresh)
+    assert [i for i, _ in old] == [i for i, _ in new], f"{name}: the cells that print something changed"
+    diffs = [(i, a, b) for (i, a), (_, b) in zip(old, new) if not same_text(a, b)]
+    assert not diffs, f'{name}:\n' + '\n'.join(f"cell {i}:\n  committed: {a!r}\n  re-run:    {b!r}" for i, a, b in diffs[:5])
