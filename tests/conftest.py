@@ -61,12 +61,13 @@ def shared_once(tmp_path_factory, name, make):
 
 # `pytest -n 2` (the README's test command) runs the suite on both cores. The unit of work is a test file, so a
 # module's expensive fixtures (a JupyterLab server, a venv, the visits of every page) are made once, in one worker;
-# the cases of a test in OWN_GROUP are units of their own (each theme's accessibility pass takes over a minute).
-# Units start longest first, so that the two workers finish together; the rest follow in file order.
+# the cases of a test in OWN_GROUP are units of their own (axe-core takes seconds on each page). The long units start
+# first (the docs first, so the site is built while the other worker runs the download test), then the short ones
+# fill in, so that the two workers finish together; the rest follow in file order.
 OWN_GROUP = ('test_no_serious_or_critical_accessibility_violation',)
-LONGEST_FIRST = ('tests/test_docs.py::test_no_serious_or_critical_accessibility_violation', 'tests/test_download.py',
-                 'tests/test_docs.py', 'tests/test_cli_safety.py', 'tests/test_jupyterlab.py', 'tests/test_display.py',
-                 'tests/test_notebooks.py', 'tests/test_cli.py', 'tests/test_determinism.py')
+LONGEST_FIRST = ('tests/test_docs.py', 'tests/test_download.py', 'tests/test_cli_safety.py', 'tests/test_display.py',
+                 'tests/test_jupyterlab.py', 'tests/test_docs.py::test_no_serious_or_critical_accessibility_violation',
+                 'tests/test_cli.py', 'tests/test_determinism.py', 'tests/test_leaks.py', 'tests/test_animation.py')
 
 def work_unit(nodeid:str) -> str:
     "The test's unit of work under `pytest -n 2`: its file, or the test case itself for the tests in OWN_GROUP."
@@ -82,5 +83,7 @@ def pytest_xdist_make_scheduler(config, log):
 
 def pytest_collection_modifyitems(config, items):
     if os.environ.get('PYTEST_XDIST_WORKER'): # a worker's collection is the order in which the units are handed out
-        rank = lambda item: next((i for i, p in enumerate(LONGEST_FIRST) if work_unit(item.nodeid).startswith(p)), len(LONGEST_FIRST))
+        def rank(item):
+            unit = work_unit(item.nodeid)
+            return next((i for i, u in enumerate(LONGEST_FIRST) if unit == u or unit.startswith(u + '[')), len(LONGEST_FIRST))
         items.sort(key=rank) # stable: file order within a rank
