@@ -597,7 +597,9 @@ def _save(fig, folder:Path, name:str, series=None):
     import matplotlib
     from linreg2p.figures import save_png
     path = folder / name
-    path.parent.mkdir(exist_ok=True) # a run's lr-LR folder; never `folder` itself, once it has been removed
+    # a run's lr-LR folder, never `folder` itself: once the worker's watcher has removed it (the command went), a figure
+    # drawn meanwhile must fail, not make it again beside the parents the watcher is removing
+    if path.parent != folder: path.parent.mkdir(exist_ok=True)
     meta = {'png': {'Software': None}, 'svg': {'Date': None}, 'pdf': {'CreationDate': None}}[path.suffix[1:]]
     png = {'pil_kwargs': {'compress_level': 1}} if path.suffix == '.png' else {} # zlib's fastest level: here also the smallest files
     with matplotlib.rc_context({'svg.hashsalt': 'linreg2p'}):

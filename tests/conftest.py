@@ -45,7 +45,7 @@ def browser():
 
 def shared_once(tmp_path_factory, name, make):
     """A folder `make(folder)` fills once per run: under `pytest -n 2` the first worker to ask makes it while the other
-    waits on a lock, then both read it. A failed `make` leaves no folder, so the next worker to ask tries again."""
+    waits on a lock, then both read it. A failed `make` leaves no done-mark, so the next worker to ask starts afresh."""
     run = os.environ.get('PYTEST_XDIST_TESTRUNUID') # the same in every worker of one run; unset without xdist
     root = tmp_path_factory.getbasetemp().parent / f'shared-{run}' if run else tmp_path_factory.getbasetemp() / 'shared'
     root.mkdir(exist_ok=True)

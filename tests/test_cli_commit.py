@@ -241,3 +241,14 @@ def test_a_deleted_current_folder(tmp_path, monkeypatch):
     with pytest.raises(Refused, match='current folder no longer exists'): cli._check_out(None, False, refuse)
     with pytest.raises(Refused, match='is relative'): cli._check_out('out', False, refuse)
     assert cli._check_out(str(tmp_path / 'abs'), False, refuse).was == 'missing'
+
+@pytest.mark.parametrize('name', ['surface.png', 'lr-0.1/final.png'])
+def test_a_figure_saved_after_the_staging_folder_went_is_refused(tmp_path, name):
+    "The worker's watcher removes the staging folder when the command is killed; a figure the lab draws meanwhile must not bring it back (nor its lr folder), or the parents made for it stay behind."
+    import matplotlib
+    matplotlib.use('Agg')
+    from matplotlib.figure import Figure
+    staging = tmp_path / 'new' / '.out.partial' # removed: only the parent made for it is left
+    staging.parent.mkdir()
+    with pytest.raises(FileNotFoundError): cli._save(Figure(figsize=(1, 1)), staging, name)
+    assert os.listdir(tmp_path / 'new') == []
