@@ -1,7 +1,7 @@
 """The same seed gives the same bits: data and histories across runs, processes and thread settings, and
 `linreg2p lab`'s files across runs. (A notebook re-run from a fresh kernel printing its committed numbers is checked
 by tests/test_download.py, which runs every notebook anyway.)"""
-import math, re, subprocess, sys, warnings
+import re, subprocess, sys, warnings
 import pytest
 import torch
 from conftest import ROOT

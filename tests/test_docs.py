@@ -640,9 +640,17 @@ def _themed_visit(browser, server, path, theme, idle=True):
     v = Visit(browser, server)
     v.ctx.add_init_script(f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');")
     page = v.goto(path, idle)
-    assert page.evaluate('document.documentElement.dataset.theme') == theme
-    assert page.evaluate('getComputedStyle(document.body).backgroundColor') == BACKGROUND[theme], (path, theme)
+    _check_theme(page, path, theme)
     return v, page
+
+def _check_theme(page, path, theme):
+    "The page shows `theme`: its root element says so and the body has the theme's background."
+    assert page.evaluate('document.documentElement.dataset.theme') == theme, (path, theme)
+    assert page.evaluate('getComputedStyle(document.body).backgroundColor') == BACKGROUND[theme], (path, theme)
+
+def _faded_in(page):
+    "Wait until every running animation (a fade, a theme's colour transition) has ended: measure the colours it ends with."
+    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
 
 # every page of the site (one per notebook, and Sphinx's own), and the search page with results (their words highlighted)
 A11Y_PAGES = sorted(f'{_page_name(n)}.html' for n in _read_notebooks()) + ['api.html', 'genindex.html', 'py-modindex.html',
@@ -654,8 +662,8 @@ def _switch_theme(page, theme):
     page.click(f'.theme-change-button[data-mode="{theme}"]')
     page.mouse.move(0, 0) # no tooltip left under the pointer
     page.wait_for_function(f"document.documentElement.dataset.theme === '{theme}'")
-    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
-    assert page.evaluate('getComputedStyle(document.body).backgroundColor') == BACKGROUND[theme], theme
+    _faded_in(page)
+    _check_theme(page, page.url, theme)
 
 def test_the_accessibility_pass_checks_every_page(site):
     assert {p.name for p in site.glob('*.html')} == {p for p in A11Y_PAGES if '?' not in p}
@@ -668,8 +676,7 @@ def test_no_serious_or_critical_accessibility_violation(browser, server, site, p
     v, page = _themed_visit(browser, server, path, THEMES[0], idle=False)
     if '?q=' in path: page.wait_for_function("() => /finished/.test(document.querySelector('#search-results .search-summary')?.innerText || '')", timeout=60000)
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-    # opened code fades in: measure the colours it ends with, not a frame of the fade
-    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
+    _faded_in(page) # opened code fades in
     bad = []
     for theme in THEMES:
         if theme != THEMES[0]: _switch_theme(page, theme)
