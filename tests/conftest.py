@@ -74,6 +74,7 @@ def work_unit(nodeid:str) -> str:
     path, _, name = nodeid.partition('::')
     return nodeid if name.partition('[')[0] in OWN_GROUP else path
 
+@pytest.hookimpl(optionalhook=True) # a hook of pytest-xdist: `pytest -p no:xdist` (or no xdist installed) still runs
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
     class ByWorkUnit(LoadScopeScheduling):

@@ -58,11 +58,22 @@ def _learner_env(venv, home):
     return env
 
 def _install_torch(py, env):
-    "Install the pinned torch into the venv; None when done, else why it could not be."
-    res = _run([py, '-m', 'pip', 'install', '-q', '--no-compile', TORCH], env=env, timeout=1800)
+    "Install the pinned torch into the venv with pip (it knows where the CPU build is); None when done, else why it could not be."
+    res = _run([sys.executable, '-m', 'pip', '--python', py, 'install', '-q', '--no-compile', TORCH], env=env, timeout=1800)
     if res.returncode == 0: return None
     msg = [l for l in res.stderr.splitlines() if l.startswith('ERROR')] or res.stderr.strip().splitlines()[-1:] or [f'exit {res.returncode}']
     return f"pip install {TORCH}: {msg[0]}"
+
+def _installer(py):
+    """The command that installs into the venv at `py`: uv when this session has it (the README's set-up installs it; it
+    fills a venv from its cache in about a second, where pip resolves for about ten), else pip."""
+    uv = shutil.which('uv', path=str(Path(sys.executable).parent)) or shutil.which('uv')
+    return [uv, 'pip', 'install', '--python', py, '-q'] if uv else [sys.executable, '-m', 'pip', '--python', py, 'install', '-q']
+
+# what every notebook imports: byte-compiled once before they run side by side, not by each of their kernels at once
+FIRST_IMPORTS = ('import importlib, pkgutil, linreg2p, matplotlib.pyplot, matplotlib_inline.backend_inline, ipykernel.kernelapp, '
+                 'ipywidgets, nbclient\n'
+                 'for m in pkgutil.iter_modules(linreg2p.__path__): importlib.import_module(f"linreg2p.{m.name}")')
 
 @pytest.fixture(scope='module')
 def learner(tmp_path_factory):
@@ -78,7 +89,9 @@ def learner(tmp_path_factory):
     build = subprocess.Popen([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '-w', str(root / 'dist'), str(src)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     venv, home = root / 'venv', root / 'home'
-    res = _run([sys.executable, '-m', 'venv', venv], timeout=300) # no --system-site-packages: nothing from this session leaks in
+    # no --system-site-packages: nothing from this session leaks in. No pip inside either: this session's pip and uv
+    # install into it from outside (`--python`), and the notebooks need neither
+    res = _run([sys.executable, '-m', 'venv', '--without-pip', venv], timeout=300)
     assert res.returncode == 0, _tail(res)
     py, env = venv / 'bin' / 'python', _learner_env(venv, home)
     times['venv'] = time.time() - t; t = time.time()
@@ -91,9 +104,12 @@ def learner(tmp_path_factory):
     out, err = build.communicate(timeout=600)
     assert build.returncode == 0, f'building the wheel failed:\n{out[-1500:]}\n{err[-1500:]}'
     wheel, = (root / 'dist').glob('linreg2p-*.whl')
-    res = _run([py, '-m', 'pip', 'install', '-q', '--no-compile', wheel, *RUNNER_PACKAGES], env=env, timeout=1800)
+    res = _run([*_installer(py), '--no-compile', wheel, *RUNNER_PACKAGES], env=env, timeout=1800)
     assert res.returncode == 0, f'installing the wheel and the notebook runner failed:\n{_tail(res)}'
-    times['wheel + runner'] = time.time() - t
+    times['wheel + runner'] = time.time() - t; t = time.time()
+    res = _run([py, '-c', FIRST_IMPORTS], env=env, cwd=root, timeout=600)
+    assert res.returncode == 0, f'importing what the notebooks import failed:\n{_tail(res)}'
+    times['first imports'] = time.time() - t
 
     nbs = root / 'learner' # a folder of the learner's, far from the repository
     nbs.mkdir()
