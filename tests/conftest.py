@@ -22,8 +22,10 @@ from linreg2p.core import numpy_descent as np_descent
 # the benchmark lives beside the package (benchmarks/bench.py); the exactness tests use its naive references
 sys.path.insert(0, str(ROOT / 'benchmarks'))
 
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                 '--disable-component-update', '--no-first-run']
+# no host name resolves but the local server's: whatever a page asks from outside fails in the browser, so nothing leaves
+# the machine (the docs tests record such requests and fail on them)
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+                 '--no-first-run', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost']
 
 def launch_chromium(playwright):
     "Debian's headless Chromium, started through a Playwright instance (one instance per thread)."

@@ -1,5 +1,5 @@
 "The public contract of `linreg2p.models`, checked against numpy and closed forms."
-import math, subprocess, sys, warnings
+import math, warnings
 import numpy as np
 import pytest
 import torch
@@ -237,9 +237,3 @@ def test_plot_losses(lab_data):
     assert [l.get_label() for l in ax.lines] == ['a', 'b']
     np.testing.assert_allclose(ax.lines[1].get_ydata(), h2.loss)
     assert ax.get_yscale() == 'log'
-
-@pytest.mark.slow
-def test_import_does_not_load_pyplot():
-    code = "import sys, linreg2p.models; print('matplotlib.pyplot' in sys.modules)"
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == 'False'
