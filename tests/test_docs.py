@@ -2,8 +2,8 @@
 
 Debian's Chromium is driven through Playwright (`executable_path=shutil.which("chromium")`); the site is
 served from 127.0.0.1 and every request a page makes is recorded: anything that is not the local server
-fails the tests (and is aborted, so nothing leaves the machine). In CI (CI=true) a missing chromium is a
-failure; elsewhere the browser tests skip with the reason.
+fails the tests (and fails in the browser, which resolves no host name but the server's, so nothing leaves the
+machine). In CI (CI=true) a missing chromium is a failure; elsewhere the browser tests skip with the reason.
 
 Accessibility: axe-core (shipped by the `axe-playwright-python` package) checks every page in the theme's light
 and dark colours, and no serious or critical violation is allowed; every image has an alt text that is not a
@@ -77,9 +77,9 @@ class Visit:
     """A page of the site in a browser tab, with every request, failure and console error recorded.
 
     Tabs are pooled by their options: a new tab starts a renderer process, a navigation in a tab reuses it (measured:
-    a page costs 2.3 core-seconds in a new tab, 1.0 in a tab that had shown another page). `Visit.open` gives a tab with fresh recorders; `close`
-    gives it back to the pool with the site's storage (a theme choice) cleared, the routes the test added removed and
-    about:blank loaded, so nothing of one test reaches the next."""
+    a page costs 2.3 core-seconds in a new tab, 1.0 in a tab that had shown another page). `Visit.open` gives a tab
+    with fresh recorders; `close` gives it back to the pool with the site's storage (a theme choice) cleared, the
+    routes the test added removed and about:blank loaded, so nothing of one test reaches the next."""
     _pool = {}
 
     def __init__(self, browser, base, viewport=(1280, 900), init_script=None, **context_options):
