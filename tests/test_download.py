@@ -57,9 +57,13 @@ def _learner_env(venv, home):
                IPYTHONDIR=str(home / 'ipython'), PIP_DISABLE_PIP_VERSION_CHECK='1')
     return env
 
+def _pip(py):
+    "This session's pip, installing into the venv at `py` from outside it."
+    return [sys.executable, '-m', 'pip', '--python', py, 'install', '-q']
+
 def _install_torch(py, env):
     "Install the pinned torch into the venv with pip (it knows where the CPU build is); None when done, else why it could not be."
-    res = _run([sys.executable, '-m', 'pip', '--python', py, 'install', '-q', '--no-compile', TORCH], env=env, timeout=1800)
+    res = _run([*_pip(py), '--no-compile', TORCH], env=env, timeout=1800)
     if res.returncode == 0: return None
     msg = [l for l in res.stderr.splitlines() if l.startswith('ERROR')] or res.stderr.strip().splitlines()[-1:] or [f'exit {res.returncode}']
     return f"pip install {TORCH}: {msg[0]}"
@@ -70,7 +74,7 @@ UV = shutil.which('uv', path=str(Path(sys.executable).parent)) or shutil.which('
 
 def _installer(py):
     "The command that installs into the venv at `py`: uv, else pip."
-    return [UV, 'pip', 'install', '--python', py, '-q'] if UV else [sys.executable, '-m', 'pip', '--python', py, 'install', '-q']
+    return [UV, 'pip', 'install', '--python', py, '-q'] if UV else _pip(py)
 
 def _wheel_builder(src, dist):
     "The command that builds the wheel of the project copied into `src`, into the folder `dist`: uv, else pip."
