@@ -27,6 +27,11 @@ import argparse, ast, atexit, functools, html, importlib, inspect, json, os, re,
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+# jsonschema, which myst-nb loads through nbformat, builds 38 parsers at import for its 'iri' format check when the
+# package rfc3987_syntax is installed (JupyterLab's dependencies install it): 1.4 s, a third of a small build. A
+# notebook's schema checks no format, so the build goes without that package.
+sys.modules.setdefault('rfc3987_syntax', None)
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / 'docs' # conf.py, templates and static files of the site
 COLAB = 'https://colab.research.google.com/github'
