@@ -1,4 +1,4 @@
-import fcntl, os, shutil, sys
+import os, shutil, sys, time
 from pathlib import Path
 import numpy as np
 import pytest
@@ -31,9 +31,21 @@ def launch_chromium(playwright):
     "Debian's headless Chromium, started through a Playwright instance (one instance per thread)."
     return playwright.chromium.launch(executable_path=shutil.which('chromium'), args=CHROMIUM_ARGS)
 
+def wait_for_chromium_install(timeout=900):
+    """CI (.ci/run) installs Chromium while the set-up and the first tests run; the file named by LINREG2P_CHROMIUM_INSTALL
+    appears, holding the install's exit status, when it ends. Wait for it (the browser tests come after the longest
+    other ones, so this seldom waits). Nothing to wait for elsewhere."""
+    status = os.environ.get('LINREG2P_CHROMIUM_INSTALL')
+    if not status: return
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(status):
+        if time.monotonic() > deadline: pytest.fail(f'the Chromium install CI started has not ended after {timeout} s')
+        time.sleep(0.5)
+
 @pytest.fixture(scope='session')
 def browser():
     "One headless Chromium (Debian's) for every browser test: Playwright's sync API runs one per thread at a time."
+    wait_for_chromium_install()
     exe = shutil.which('chromium')
     if exe is None:
         msg = 'chromium is not installed (apt-get install -y chromium); the browser tests need it'
@@ -45,36 +57,18 @@ def browser():
         yield b
         b.close()
 
-def shared_once(tmp_path_factory, name, make):
-    """A folder `make(folder)` fills once per run: under `pytest -n 2` the first worker to ask makes it while the other
-    waits on a lock, then both read it. A failed `make` leaves no done-mark, so the next worker to ask starts afresh."""
-    run = os.environ.get('PYTEST_XDIST_TESTRUNUID') # the same in every worker of one run; unset without xdist
-    root = tmp_path_factory.getbasetemp().parent / f'shared-{run}' if run else tmp_path_factory.getbasetemp() / 'shared'
-    root.mkdir(exist_ok=True)
-    folder, done = root / name, root / f'{name}.done'
-    with open(root / f'{name}.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            make(folder)
-            done.touch()
-    return folder
-
 # `pytest -n 2` (the README's test command) runs the suite on both cores. The unit of work is a test file, so a
-# module's expensive fixtures (a JupyterLab server, a venv, the visits of every page) are made once, in one worker;
-# the cases of a test in OWN_GROUP are units of their own (axe-core takes seconds on each page). The long units start
-# first (the docs first, so the site is built while the other worker runs the download test), then the short ones
-# fill in, so that the two workers finish together; the rest follow in file order.
-OWN_GROUP = ('test_no_serious_or_critical_accessibility_violation',)
-LONGEST_FIRST = ('tests/test_docs.py', 'tests/test_download.py', 'tests/test_cli_safety.py', 'tests/test_display.py',
-                 'tests/test_jupyterlab.py', 'tests/test_docs.py::test_no_serious_or_critical_accessibility_violation',
-                 'tests/test_cli.py', 'tests/test_determinism.py', 'tests/test_leaks.py', 'tests/test_animation.py')
+# module's expensive fixtures (a JupyterLab server, a venv, the site's pages loaded and checked) are made once, in one
+# worker. The long units start first, then the short ones fill in, so that the two workers finish together; the rest
+# follow in file order. The two that need no browser go before the browser tests (the docs and JupyterLab): in CI,
+# Chromium is still installing while the first tests run.
+LONGEST_FIRST = ('tests/test_cli_safety.py', 'tests/test_download.py', 'tests/test_docs.py', 'tests/test_jupyterlab.py',
+                 'tests/test_display.py', 'tests/test_cli.py', 'tests/test_leaks.py', 'tests/test_animation.py',
+                 'tests/test_notebooks.py', 'tests/test_methods.py', 'tests/test_determinism.py')
 
 def work_unit(nodeid:str) -> str:
-    "The test's unit of work under `pytest -n 2`: its file, or the test case itself for the tests in OWN_GROUP."
-    path, _, name = nodeid.partition('::')
-    return nodeid if name.partition('[')[0] in OWN_GROUP else path
+    "The test's unit of work under `pytest -n 2`: its file."
+    return nodeid.partition('::')[0]
 
 @pytest.hookimpl(optionalhook=True) # a hook of pytest-xdist: `pytest -p no:xdist` (or no xdist installed) still runs
 def pytest_xdist_make_scheduler(config, log):
@@ -88,5 +82,5 @@ def pytest_collection_modifyitems(config, items):
     if os.environ.get('PYTEST_XDIST_WORKER'): # a worker's collection is the order in which the units are handed out
         def rank(item):
             unit = work_unit(item.nodeid)
-            return next((i for i, u in enumerate(LONGEST_FIRST) if unit == u or unit.startswith(u + '[')), len(LONGEST_FIRST))
+            return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
         items.sort(key=rank) # stable: file order within a rank

@@ -27,10 +27,13 @@ def one_line_error(res, option):
 @pytest.fixture(scope='module')
 def two_runs(tmp_path_factory):
     """The README's command run twice at the same time in the same folder (with a small grid). Both start
-    staging for the default name `linreg2p-lab`; the one that finishes second must move on to `linreg2p-lab-2`."""
+    staging for the default name `linreg2p-lab`; the one that finishes second must move on to `linreg2p-lab-2`.
+    The two differ in everything but the settings: the console script or `python -m`, the hash seed, torch's threads."""
     cwd = tmp_path_factory.mktemp('lab')
-    procs = [subprocess.Popen([LINREG2P, 'lab', *QUICK], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    env = {k: v for k, v in os.environ.items() if k not in ('OMP_NUM_THREADS', 'PYTHONHASHSEED')}
+    procs = [subprocess.Popen(cmd, cwd=cwd, env=env | more, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for cmd, more in [([LINREG2P, 'lab', *QUICK], {'PYTHONHASHSEED': '0'}),
+                               ([sys.executable, '-m', 'linreg2p', 'lab', *QUICK], {'PYTHONHASHSEED': '123', 'OMP_NUM_THREADS': '1'})]]
     outputs = [p.communicate(timeout=300) for p in procs]
     done = [subprocess.CompletedProcess(p.args, p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
     for d in done: assert d.returncode == 0, d.stderr
@@ -104,9 +107,13 @@ def test_default_out_is_a_new_folder_each_time(two_runs):
     (cwd / 'by-mkdir').rmdir()
 
 def test_same_seed_same_bytes(two_runs):
-    cwd = two_runs[0]
-    for name in ['history.csv', 'summary.json']:
-        assert (cwd / 'linreg2p-lab' / name).read_bytes() == (cwd / 'linreg2p-lab-2' / name).read_bytes()
+    "The same settings give the same files, byte for byte: history.csv, summary.json and every figure."
+    first, second = two_runs[0] / 'linreg2p-lab', two_runs[0] / 'linreg2p-lab-2'
+    files = sorted(p.relative_to(first).as_posix() for p in first.rglob('*') if p.is_file())
+    assert files == sorted(p.relative_to(second).as_posix() for p in second.rglob('*') if p.is_file())
+    assert {'history.csv', 'summary.json', 'data.png', 'lr-0.2/final.png'} <= set(files)
+    different = [f for f in files if (first / f).read_bytes() != (second / f).read_bytes()]
+    assert not different, f'these files differ between the two runs: {different}'
 
 def test_figures_are_written_and_listed(two_runs):
     out = two_runs[0] / 'linreg2p-lab'

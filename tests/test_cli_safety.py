@@ -2,7 +2,7 @@
 folder, --force next to a user's own files, every terminating signal at many points of a run, closed pipes,
 paths that cannot be printed, names at the length limit and odd numbers. Each test runs the installed command
 in a subprocess, as a user would, and checks the folders it leaves against what must be there."""
-import json, os, re, shutil, signal, stat, subprocess, sys, time
+import json, os, re, signal, stat, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pytest
@@ -324,9 +324,10 @@ def run_tries(tmp_path_factory, tries):
 
 @pytest.mark.skipif(not LINUX, reason='signals as Linux delivers them')
 def test_ctrl_c_and_kill_at_every_point_leave_nothing(tmp_path_factory):
-    "20 runs, each stopped by SIGINT or SIGTERM at one of ten points, drawing included; every one must clean up."
-    tries = [(sig, when) for when in POINTS for sig in (signal.SIGINT, signal.SIGTERM)]
-    assert run_tries(tmp_path_factory, tries) >= 15 # most signals land while the run is going, not after it
+    """Ten runs, one per point, stopped by SIGINT and SIGTERM in turn: each signal comes at the start, while torch loads and
+    while the figures are drawn. Every run must clean up."""
+    tries = [((signal.SIGINT, signal.SIGTERM)[i % 2], when) for i, when in enumerate(POINTS)]
+    assert run_tries(tmp_path_factory, tries) >= 7 # most signals land while the run is going, not after it
 
 @pytest.mark.skipif(not LINUX, reason='signals as Linux delivers them')
 def test_other_ending_signals_leave_nothing(tmp_path_factory):

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 import numpy as np
 import pytest
-from conftest import ROOT, shared_once
+from conftest import ROOT
 pytestmark = pytest.mark.slow # builds the docs site and drives Chromium: left out of the fast tier, `pytest -m "not slow"`
 
 HIDDEN_DIRECTIVES = {'hide', 'export', 'exporti', 'default_exp'}
@@ -53,15 +53,14 @@ def _notebooks():
 
 @pytest.fixture(scope='session')
 def site(tmp_path_factory):
-    "The site, built once per run from the working tree into a temporary folder (not `_docs/`); the workers of `pytest -n 2` share it."
-    def build(out):
-        t = time.time()
-        res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--out', str(out / 'html')],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
-        print(f'site built in {time.time() - t:.1f} s: {res.stdout.strip()}')
+    "The site, built once per run from the working tree into a temporary folder (not `_docs/`)."
     _SNAPSHOT.clear(); _notebooks()
-    return shared_once(tmp_path_factory, 'site', build) / 'html'
+    out, t = tmp_path_factory.mktemp('site') / 'html', time.time()
+    res = subprocess.run([sys.executable, str(ROOT / 'tools' / 'build_docs.py'), '--out', str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
+    print(f'site built in {time.time() - t:.1f} s: {res.stdout.strip()}')
+    return out
 
 @pytest.fixture(scope='session')
 def server(site):
@@ -132,24 +131,37 @@ class Visit:
         self._pool.setdefault(self.key, []).append(self)
 
 @pytest.fixture(scope='session')
-def visits(site, server, browser):
-    "Every HTML page of the site, visited once: what it requested, what failed, its images and its text."
-    res = {}
-    for html in sorted(site.glob('*.html')):
-        v = Visit.open(browser, server)
-        page = v.goto(html.name)
-        page.evaluate("() => document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
-        page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=15000)
-        res[html.stem] = dict(
-            requests=v.requests, external=v.external, failed=v.failed, errors=v.errors,
-            images=page.evaluate("() => Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])"),
-            alts=page.evaluate("() => Array.from(document.images).map(i => [i.getAttribute('src'), i.getAttribute('alt')])"),
-            cell_inputs=page.evaluate("() => Array.from(document.querySelectorAll('div.cell_input')).map(e => e.innerText)"),
-            text=page.evaluate("() => (document.querySelector('article') || document.body).innerText"),
-            links=page.evaluate("() => Array.from(document.querySelectorAll('article a')).map(a => [a.innerText.trim(), a.getAttribute('href'), a.className])"),
-        )
+def site_pass(site, server, browser):
+    """Every page of the site loaded once, in the light theme as a returning reader's choice gets it, and the search page
+    once more with a query: first what the page requested, what failed, its images and its text are recorded (the
+    visits), then axe-core checks it in both themes (the accessibility pass, below). One load serves both: a page
+    costs about a core-second to load. ({page name: visit}, {path: violations, or the error that stopped the pass})"""
+    visits, a11y = {}, {}
+    for path in sorted(p.name for p in site.glob('*.html')) + [p for p in A11Y_PAGES if '?' in p]:
+        v, page = _themed_visit(browser, server, path, THEMES[0])
+        if '?' not in path: visits[path.removesuffix('.html')] = _record_visit(v, page)
+        try: a11y[path] = _accessibility_pass(page, path)
+        except Exception as e: a11y[path] = e # reported by that page's test, not by every test of the visits
         v.close()
-    return res
+    return visits, a11y
+
+@pytest.fixture(scope='session')
+def visits(site_pass):
+    "Every HTML page of the site, visited once: what it requested, what failed, its images and its text."
+    return site_pass[0]
+
+def _record_visit(v, page):
+    "What the page `v` shows requested and failed as it loaded, its images (all loaded first), alt texts, code, text and links."
+    page.evaluate("() => document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=15000)
+    return dict( # the recorders as they are now: what the accessibility pass does next is not the page's loading
+        requests=list(v.requests), external=list(v.external), failed=list(v.failed), errors=list(v.errors),
+        images=page.evaluate("() => Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])"),
+        alts=page.evaluate("() => Array.from(document.images).map(i => [i.getAttribute('src'), i.getAttribute('alt')])"),
+        cell_inputs=page.evaluate("() => Array.from(document.querySelectorAll('div.cell_input')).map(e => e.innerText)"),
+        text=page.evaluate("() => (document.querySelector('article') || document.body).innerText"),
+        links=page.evaluate("() => Array.from(document.querySelectorAll('article a')).map(a => [a.innerText.trim(), a.getAttribute('href'), a.className])"),
+    )
 
 # ------------------------------------------------------------------ the tests
 def test_every_notebook_has_a_page(site):
@@ -281,19 +293,21 @@ def test_api_reference_has_every_exported_name(browser, server):
     assert ('linreg2p.models', 'plot_error_surfaces') in names
     v = Visit.open(browser, server)
     page = v.goto('api.html')
+    # every entry's id and the text shown under it, read in one call (a call per entry costs the page's round trips)
+    entries = page.evaluate("""() => Array.from(document.querySelectorAll('dt[id]')).map(dt => {
+        const dd = dt.nextElementSibling; return [dt.id, dd && dd.tagName === 'DD' ? dd.innerText : null]; })""")
+    v.close()
+    ids = [i for i, _ in entries]
+    shown_under = dict(entries)
+    import importlib
     for mod, name in names:
-        entry = page.locator(f'dt[id="{mod}.{name}"]')
-        assert entry.count() == 1, f'{mod}.{name} has no API entry'
-        dd = entry.locator('xpath=following-sibling::dd[1]')
-        import importlib
+        assert ids.count(f'{mod}.{name}') == 1, f'{mod}.{name} has no API entry'
         obj = getattr(importlib.import_module(mod), name)
         doc = ' '.join((obj.__doc__ or '').split()).replace('`', '')
-        shown = ' '.join(dd.inner_text().split()).replace('’', "'").replace('‘', "'").replace('“', '"').replace('”', '"')
+        shown = ' '.join((shown_under[f'{mod}.{name}'] or '').split()).replace('’', "'").replace('‘', "'").replace('“', '"').replace('”', '"')
         if doc: assert doc in shown, (name, doc)
     # parameters documented from the docments, e.g. make_data's seed
-    dd = page.locator('dt[id="linreg2p.models.make_data"] + dd')
-    assert 'seed' in dd.inner_text() and 'private generator' in dd.inner_text()
-    v.close()
+    assert 'seed' in shown_under['linreg2p.models.make_data'] and 'private generator' in shown_under['linreg2p.models.make_data']
 
 def test_prose_links_to_api_entries(browser, server):
     v = Visit.open(browser, server)
@@ -706,9 +720,7 @@ def axe_violations(page, sample=True):
 def _themed_visit(browser, server, path, theme, idle=True):
     "A page opened in `theme` the way a returning reader gets it: the theme switcher's choice is in localStorage before the page loads."
     v = Visit.open(browser, server, init_script=f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');")
-    page = v.goto(path, idle)
-    _check_theme(page, path, theme)
-    return v, page
+    return v, v.goto(path, idle)
 
 def _check_theme(page, path, theme):
     "The page shows `theme`: its root element says so and the body has the theme's background."
@@ -739,12 +751,10 @@ def _switch_theme(page, theme):
 def test_the_accessibility_pass_checks_every_page(site):
     assert {p.name for p in site.glob('*.html')} == {p for p in A11Y_PAGES if '?' not in p}
 
-@pytest.mark.parametrize('path', A11Y_PAGES)
-def test_no_serious_or_critical_accessibility_violation(browser, server, site, path):
-    """axe-core on the page in both themes: light as a returning reader's choice gets it (set before the page loads),
-    then dark picked from the colour-mode menu. Collapsed code is opened first. Each page is a unit of its own under
-    `pytest -n 2`: the pages share a tab of the worker's, each opened in light by the tab's start-up script."""
-    v, page = _themed_visit(browser, server, path, THEMES[0], idle=False)
+def _accessibility_pass(page, path):
+    """axe-core on `page` (at `path`, opened in light) in both themes: light as it loaded, then dark picked from the
+    colour-mode menu. Collapsed code is opened first. Its serious and critical violations, as (theme, rule, impact, target, why)."""
+    _check_theme(page, path, THEMES[0])
     if '?q=' in path: page.wait_for_function("() => /finished/.test(document.querySelector('#search-results .search-summary')?.innerText || '')", timeout=60000)
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
     _faded_in(page) # opened code fades in
@@ -752,7 +762,14 @@ def test_no_serious_or_critical_accessibility_violation(browser, server, site, p
     for theme in THEMES:
         if theme != THEMES[0]: _switch_theme(page, theme)
         bad += [(theme, *row) for row in axe_violations(page)]
-    v.close()
+    return bad
+
+@pytest.mark.parametrize('path', A11Y_PAGES)
+def test_no_serious_or_critical_accessibility_violation(site_pass, path):
+    """axe-core on the page in both themes: light as a returning reader's choice gets it (set before the page loads),
+    then dark picked from the colour-mode menu, in the load the visits made (`site_pass`)."""
+    bad = site_pass[1][path]
+    if isinstance(bad, Exception): raise bad
     assert not bad, f'{len(bad)} serious/critical axe-core violations on {path}:\n' + '\n'.join(' | '.join(r) for r in bad[:40])
 
 def test_axe_check_catches_violations(browser, server):
@@ -857,11 +874,12 @@ def _notebook(cells):
             'nbformat': 4, 'nbformat_minor': 5}
 
 def test_alt_text_in_a_built_site(tmp_path):
-    """Build a site from fixture notebooks: a copy of the lab whose first figure carries an `alt` in its output
-    metadata (as the library's display code writes it), and a notebook exercising each fallback."""
+    """Build a site from fixture notebooks: the lab up to its first figure, which carries an `alt` of ours in its output
+    metadata (as the library's display code writes one), and a notebook exercising each fallback."""
     lab = json.loads((ROOT / 'nbs' / '00_models.ipynb').read_text())
-    first = next(o for c in lab['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []) if 'image/png' in o.get('data', {}))
+    k, first = next((k, o) for k, c in enumerate(lab['cells']) if c['cell_type'] == 'code' for o in c.get('outputs', []) if 'image/png' in o.get('data', {}))
     first.setdefault('metadata', {})['image/png'] = {'alt': 'Sixty noisy points scattered about the line y = x - 1.', 'width': 400}
+    lab['cells'] = lab['cells'][:k + 1] # the lab up to its first figure: the site's own pages show that every later one has an alt
     figs = _notebook([
         _md_cell('# Figures\n> fixture'),
         _md_cell('The loss bowl seen from above.\n\n**Fixed: an aside.** It is not about the picture.'),

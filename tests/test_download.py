@@ -9,7 +9,7 @@ for the sliders of 05), then execute every notebook in it with nbclient, each ce
 byte-compiling (torch installs in about a third of the time); one import of what the notebooks import then compiles,
 and caches, just those modules, before the kernels start side by side.
 
-torch==2.13.0 is the README's pin (the CPU build where pip is configured for it). If it cannot be installed the
+torch==2.13.0 is the README's pin (the CPU build where pip is configured for it: pip fetches the wheel, uv installs it). If it cannot be installed the
 tests skip with the reason, except in CI (CI=true), where they fail."""
 import json, math, os, re, shutil, subprocess, sys, textwrap, time
 from concurrent.futures import ThreadPoolExecutor
@@ -61,13 +61,6 @@ def _pip(py):
     "This session's pip, installing into the venv at `py` from outside it."
     return [sys.executable, '-m', 'pip', '--python', py, 'install', '-q']
 
-def _install_torch(py, env):
-    "Install the pinned torch into the venv with pip (it knows where the CPU build is); None when done, else why it could not be."
-    res = _run([*_pip(py), '--no-compile', TORCH], env=env, timeout=1800)
-    if res.returncode == 0: return None
-    msg = [l for l in res.stderr.splitlines() if l.startswith('ERROR')] or res.stderr.strip().splitlines()[-1:] or [f'exit {res.returncode}']
-    return f"pip install {TORCH}: {msg[0]}"
-
 # uv when this session has it (the README's set-up installs it): it fills a venv from its cache in about a second, where
 # pip resolves for about ten, and builds the wheel in a cached build environment (1.1 core-seconds against pip's 3.8)
 UV = shutil.which('uv', path=str(Path(sys.executable).parent)) or shutil.which('uv')
@@ -79,6 +72,23 @@ def _installer(py):
 def _wheel_builder(src, dist):
     "The command that builds the wheel of the project copied into `src`, into the folder `dist`: uv, else pip."
     return [UV, 'build', '-q', '--wheel', '-o', dist, src] if UV else [sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '-w', dist, src]
+
+def _failed(what, res):
+    "Why the install step `what` failed, in one line: pip's or uv's first error line, else its last line or exit status."
+    lines = res.stderr.strip().splitlines()
+    return f"{what}: {next((l for l in lines if l.startswith(('ERROR', 'error'))), None) or (lines[-1] if lines else f'exit {res.returncode}')}"
+
+def _install_torch(py, env, wheels):
+    """Install the pinned torch into the venv; None when done, else why it could not be. pip finds the wheel (it knows
+    where the CPU build is); uv, when there, installs it, unpacking on every core where pip uses one."""
+    if not UV:
+        res = _run([*_pip(py), '--no-compile', TORCH], env=env, timeout=1800)
+        return _failed(f'pip install {TORCH}', res) if res.returncode else None
+    res = _run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '-d', wheels, TORCH], env=env, timeout=1800)
+    if res.returncode: return _failed(f'pip download {TORCH}', res)
+    wheel, = wheels.glob('torch-*.whl')
+    res = _run([*_installer(py), wheel], env=env, timeout=1800)
+    return _failed(f'uv pip install {wheel.name}', res) if res.returncode else None
 
 # what every notebook imports: byte-compiled once before they run side by side, not by each of their kernels at once
 FIRST_IMPORTS = ('import importlib, pkgutil, linreg2p, matplotlib.pyplot, matplotlib_inline.backend_inline, ipykernel.kernelapp, '
@@ -104,7 +114,7 @@ def learner(tmp_path_factory):
     assert res.returncode == 0, _tail(res)
     py, env = venv / 'bin' / 'python', _learner_env(venv, home)
     times['venv'] = time.time() - t; t = time.time()
-    why = _install_torch(py, env)
+    why = _install_torch(py, env, root / 'wheels')
     if why:
         build.kill(); build.communicate()
         if os.environ.get('CI') == 'true': pytest.fail(f'the pinned torch could not be installed in CI: {why}')
