@@ -499,14 +499,22 @@ _WORKER = ("import json, sys; spec = json.loads(sys.argv[1]); sys.path[:] = spec
            "from linreg2p.cli import _worker; _worker(spec)")
 _KEYBOARD = ('SIGINT', 'SIGQUIT') # sent by the terminal to the whole process group: the command decides
 
+# taken by the thread that ends the worker: the watcher's clean-up is never cut short by the lab's own exit, which
+# follows at once when the watcher has removed the folder the lab writes into
+_leaving = threading.Lock()
+
+def _abandon(staging:Path, made:list[Path]):
+    "In the worker, once the command is gone: stop the forked copies, remove the unfinished output and the folders made for it, exit."
+    for pid in list(_copies): _stop(pid) # the forked copies first: none of them writes into the output any more
+    _discard(staging, made)
+    os._exit(1)
+
 def _orphaned(staging:Path, made:list[Path]):
     "In the worker: wait until the command is gone (the pipe from it closes), then remove the unfinished output and exit."
     try:
         while os.read(0, 4096): pass
     except OSError: pass
-    for pid in list(_copies): _stop(pid) # the forked copies first: none of them writes into the output any more
-    _discard(staging, made)
-    os._exit(1)
+    with _leaving: _abandon(staging, made)
 
 def _worker(spec:dict):
     "The lab in its own process: write everything into the staging folder, then answer on the original stdout."
@@ -523,10 +531,12 @@ def _worker(spec:dict):
     except BaseException as e:
         traceback.print_exc()
         result = {'error': f'{type(e).__name__}: {e}'}
+    _leaving.acquire() # this thread ends the process now; a clean-up the watcher has begun ends it first
     try:
         with open(answer, 'w') as fh: fh.write(json.dumps(result))
-        sys.stderr.flush()
-    except OSError: pass # the command is gone
+    except OSError: _abandon(staging, made) # the command is gone, and the watcher waits for the lock: clean up here
+    try: sys.stderr.flush()
+    except OSError: pass
     os._exit(0) # no interpreter teardown: nothing is left to write, and tearing torch down takes time
 
 def _start_worker(spec:dict, stop:_Stop) -> subprocess.Popen:

@@ -9,8 +9,8 @@ for the sliders of 05), then execute every notebook in it with nbclient, each ce
 byte-compiling (torch installs in about a third of the time); one import of what the notebooks import then compiles,
 and caches, just those modules, before the kernels start side by side.
 
-torch==2.13.0 is the README's pin (the CPU build where pip is configured for it: pip fetches the wheel, uv installs it). If it cannot be installed the
-tests skip with the reason, except in CI (CI=true), where they fail."""
+torch==2.13.0 is the README's pin (the CPU build where pip is configured for it: pip fetches the wheel, uv installs
+it). If it cannot be installed the tests skip with the reason, except in CI (CI=true), where they fail."""
 import json, math, os, re, shutil, subprocess, sys, textwrap, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
