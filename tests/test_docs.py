@@ -117,10 +117,9 @@ class Visit:
         self.requests.append(url)
         if not (url.startswith(self.base) or urlparse(url).scheme in ('data', 'blob', 'about')): self.external.append(url)
 
-    def goto(self, path, idle=True): # idle: also wait until the network is quiet (half a second), for late requests
+    def goto(self, path): # loaded, then the network quiet for half a second: late requests are recorded too
         self.page.goto(self.base + path, wait_until='load')
-        if idle: self.page.wait_for_load_state('networkidle')
-        else: self.page.evaluate('document.fonts.ready.then(() => true)')
+        self.page.wait_for_load_state('networkidle')
         return self.page
 
     def close(self):
@@ -717,10 +716,10 @@ def axe_violations(page, sample=True):
     return [(v['id'], v['impact'], ' '.join(map(str, n['target'])), ' '.join(n.get('failureSummary', '').split())[:240])
             for v in res['violations'] if v['impact'] in A11Y_IMPACTS for n in v['nodes']]
 
-def _themed_visit(browser, server, path, theme, idle=True):
+def _themed_visit(browser, server, path, theme):
     "A page opened in `theme` the way a returning reader gets it: the theme switcher's choice is in localStorage before the page loads."
     v = Visit.open(browser, server, init_script=f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');")
-    return v, v.goto(path, idle)
+    return v, v.goto(path)
 
 def _check_theme(page, path, theme):
     "The page shows `theme`: its root element says so and the body has the theme's background."
