@@ -1,7 +1,7 @@
 """The download door: a learner who downloads a notebook (or opens it in Colab) has the library's wheel, its runtime
-dependencies and a notebook runner, nothing else. Each of the notebooks 00-05, copied out of the repository, must run
-top to bottom there without a single error output, and print what its committed outputs show (the seeds make the
-lesson the same from a fresh kernel on any machine).
+dependencies and a notebook runner, nothing else. Every notebook the site offers for download, copied out of the
+repository, must run top to bottom there without a single error output, and print what its committed outputs show (the
+seeds make the lesson the same from a fresh kernel on any machine).
 
 Once per session: build the wheel from the working tree, make a fresh virtual environment (no system site-packages)
 with the pinned CPU build of torch, the wheel, and only what a notebook runner needs (nbclient, ipykernel; ipywidgets
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow # builds a wheel and installs it into fresh enviro
 
 TORCH = 'torch==2.13.0' # the README's pin: a plain `torch` could pull a multi-GB CUDA build
 RUNNER_PACKAGES = ['nbclient', 'ipykernel', 'ipywidgets>=8'] # a notebook runner; ipywidgets for 05's sliders
-NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('0[0-5]*_*.ipynb'))
+NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('[!_]*.ipynb')) # every page of the site: `_` notebooks are scratch
 CELL_TIMEOUT = 300 # seconds per cell
 
 RUNNER = textwrap.dedent('''
@@ -140,8 +140,9 @@ def learner(tmp_path_factory):
     return dict(py=py, env=env, nbs=nbs, runner=root / 'run_notebook.py', wheel=wheel, venv=venv)
 
 def test_the_notebooks_to_run():
-    lessons = ['00_models.ipynb', '01_analysis.ipynb', '02_minibatch.ipynb', '03_pytorch_way.ipynb', '04_validation.ipynb', '05_animation.ipynb']
-    assert set(lessons) <= set(NOTEBOOKS), NOTEBOOKS # and the machinery notebooks 00_core, 00_figures, downloadable too
+    pages = ['index.ipynb', '00_models.ipynb', '01_analysis.ipynb', '02_minibatch.ipynb', '03_pytorch_way.ipynb', '04_validation.ipynb',
+             '05_animation.ipynb', '06_cli.ipynb', '06a_main.ipynb', '08_practice.ipynb', '00_core.ipynb', '00_figures.ipynb']
+    assert set(pages) <= set(NOTEBOOKS), NOTEBOOKS # the lessons, the command line and the machinery: each page has a download link
 
 def test_learner_env_holds_only_the_wheel_and_a_runner(learner):
     "The premise: linreg2p comes from the wheel, torch is the pinned build, and no developer tool is there."

@@ -71,12 +71,26 @@ def test_visible_cells_hold_no_walls_of_checks(nb):
     walls = [src for src in _visible_code(nb) if len(check.findall(src)) > 1]
     assert not walls, walls
 
-@pytest.mark.parametrize('nb', ['00_core.ipynb', '00_figures.ipynb', '08_practice.ipynb', *LESSONS])
+@pytest.mark.parametrize('nb', sorted(p.name for p in (ROOT / 'nbs').glob('[!_]*.ipynb')))
 def test_notebooks_need_no_developer_tools(nb):
     "A learner's copy needs only the runtime dependencies: nbdev and fastcore only behind a guard."
     for src in (''.join(c['source']) for c in _cells(nb) if c['cell_type'] == 'code'):
         for line in src.splitlines():
             if re.match(r'\s*(from|import)\s+(fastcore|nbdev)\b', line): pytest.fail(f'{nb}: unguarded {line.strip()!r}')
+
+SETUP = """except ImportError: get_ipython().run_line_magic('pip', 'install -q "linreg2p"""
+
+@pytest.mark.parametrize('nb', sorted(p.name for p in (ROOT / 'nbs').glob('[!_]*.ipynb')))
+def test_a_notebook_installs_linreg2p_before_it_imports_it(nb):
+    """Opened in Colab, where linreg2p is missing, a notebook installs it first: Colab's Run All stops at the first error,
+    so the setup cell comes before every cell that imports linreg2p, and installs from the project's repository."""
+    codes = [''.join(c['source']) for c in _cells(nb) if c['cell_type'] == 'code']
+    setup = [i for i, src in enumerate(codes) if SETUP in src]
+    assert len(setup) == 1, f'{nb}: {len(setup)} setup cells'
+    uses = [i for i, src in enumerate(codes) if i not in setup and re.search(r'^\s*(from|import)\s+linreg2p\b', src, re.M)]
+    assert uses and setup[0] < uses[0], f'{nb}: code cell {uses[0]} imports linreg2p before the setup cell ({setup[0]}) installs it'
+    repository = re.search(r'^Repository = "(.+)"$', (ROOT / 'pyproject.toml').read_text(), re.M)[1]
+    assert f'@ git+{repository}"' in codes[setup[0]], (nb, repository)
 
 def test_the_benchmark_is_not_installed():
     assert not (PKG / 'bench.py').exists() and (ROOT / 'benchmarks' / 'bench.py').exists()
