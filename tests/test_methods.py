@@ -312,23 +312,6 @@ def test_a_run_that_overflows_keeps_its_last_state_in_the_curve():
     assert len(set(curve[len(h) - 1:])) == 1 # flat after the run ended
 
 
-@pytest.mark.slow # four selections of five 50-epoch runs, each replayed in numpy: the fast tier keeps the smaller selection tests
-def test_the_winner_depends_on_start_and_budget():
-    "The notebook's table: what validation picks changes with the start, the budget and the split (numpy agrees)."
-    lrs, budgets = (0.001, 0.003, 0.01, 0.03, 0.1), (5, 10, 20, 50)
-    s0, s2 = make_split(seed=0), make_split(seed=2)
-    cases = {'(-15, -10)': (s0, -15.0, -10.0), '(-15, 10)': (s0, -15.0, 10.0), '(15, 10)': (s0, 15.0, 10.0), 'split 2': (s2, -15.0, -10.0)}
-    table = {}
-    for name, (split, w, b) in cases.items():
-        sel = select_lr(*split[:4], lrs=lrs, epochs=50, w=w, b=b)
-        ref = numpy_val_curves(split, w, b, lrs, 50)
-        table[name] = [sel.best_at(e) for e in budgets]
-        assert table[name] == [lrs[int(np.argmin([ref[lr][e] for lr in lrs]))] for e in budgets], name
-    assert table['(-15, -10)'] == [0.1, 0.01, 0.1, 0.003]
-    assert table['(-15, 10)'][1] == table['(15, 10)'][1] == 0.03 and table['split 2'][1] == 0.1
-    assert {lr for row in table.values() for lr in row} == {0.003, 0.01, 0.03, 0.1}
-
-
 def test_converged_runs_settle_at_the_training_optimum_on_clean_data():
     "No learning rate removes the outliers: long runs score about what the training optimum scores on the clean points."
     X, Y, Xv, Yv, _ = split = make_split(seed=0)
