@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# every notebook, each a page of the site; `_` notebooks are scratch
+NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith('_'))
 os.environ.setdefault('MPLBACKEND', 'Agg') # headless, like CI
 
 def bin_path(name):

@@ -5,7 +5,7 @@ notebook anyway.)"""
 import json, re, subprocess, sys, warnings
 import pytest
 import torch
-from conftest import ROOT
+from conftest import NOTEBOOKS, ROOT
 from linreg2p.models import make_data
 
 FINGERPRINT = r"""
@@ -67,7 +67,6 @@ def test_unseeded_data_follows_the_global_rng():
 
 # --- committed outputs hold nothing that changes from run to run --------------------------------
 VOLATILE = re.compile(r'ipykernel_\d+|\bat 0x[0-9a-f]{6,}') # a kernel's temporary file, a memory address
-NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith('_'))
 
 @pytest.mark.parametrize('name', NOTEBOOKS)
 def test_committed_outputs_do_not_change_between_runs(name):

@@ -15,12 +15,11 @@ import json, math, os, re, shutil, subprocess, sys, textwrap, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pytest
-from conftest import ROOT
+from conftest import NOTEBOOKS, ROOT
 pytestmark = pytest.mark.slow # builds a wheel and installs it into fresh environments: left out of the fast tier, `pytest -m "not slow"`
 
 TORCH = 'torch==2.13.0' # the README's pin: a plain `torch` could pull a multi-GB CUDA build
 RUNNER_PACKAGES = ['nbclient', 'ipykernel', 'ipywidgets>=8'] # a notebook runner; ipywidgets for 05's sliders
-NOTEBOOKS = sorted(p.name for p in (ROOT / 'nbs').glob('[!_]*.ipynb')) # every page of the site: `_` notebooks are scratch
 CELL_TIMEOUT = 300 # seconds per cell
 
 RUNNER = textwrap.dedent('''

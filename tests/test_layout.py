@@ -2,7 +2,7 @@
 import ast, importlib, json, re
 from pathlib import Path
 import pytest
-from conftest import ROOT
+from conftest import NOTEBOOKS, ROOT
 
 PKG = ROOT / 'linreg2p'
 MODULES = sorted(p for p in PKG.glob('*.py') if not p.name.startswith('_'))
@@ -71,7 +71,7 @@ def test_visible_cells_hold_no_walls_of_checks(nb):
     walls = [src for src in _visible_code(nb) if len(check.findall(src)) > 1]
     assert not walls, walls
 
-@pytest.mark.parametrize('nb', sorted(p.name for p in (ROOT / 'nbs').glob('[!_]*.ipynb')))
+@pytest.mark.parametrize('nb', NOTEBOOKS)
 def test_notebooks_need_no_developer_tools(nb):
     "A learner's copy needs only the runtime dependencies: nbdev and fastcore only behind a guard."
     for src in (''.join(c['source']) for c in _cells(nb) if c['cell_type'] == 'code'):
@@ -80,7 +80,7 @@ def test_notebooks_need_no_developer_tools(nb):
 
 SETUP = """except ImportError: get_ipython().run_line_magic('pip', 'install -q "linreg2p"""
 
-@pytest.mark.parametrize('nb', sorted(p.name for p in (ROOT / 'nbs').glob('[!_]*.ipynb')))
+@pytest.mark.parametrize('nb', NOTEBOOKS)
 def test_a_notebook_installs_linreg2p_before_it_imports_it(nb):
     """Opened in Colab, where linreg2p is missing, a notebook installs it first: Colab's Run All stops at the first error,
     so the setup cell comes before every cell that imports linreg2p, and installs from the project's repository."""

@@ -6,11 +6,11 @@ print with the committed outputs). Here they run once more with fastcore's own h
 both branches of their import cell run in every test session."""
 import re, subprocess
 import pytest
-from conftest import ROOT, bin_path
+from conftest import NOTEBOOKS, ROOT, bin_path
 pytestmark = pytest.mark.slow # runs notebooks: left out of the fast tier, `pytest -m "not slow"`
 
 def test_notebooks_run_under_nbdev_test():
-    names = sorted(p.name for p in (ROOT / 'nbs').glob('[!_]*.ipynb') if 'from fastcore.test import' in p.read_text())
+    names = [name for name in NOTEBOOKS if 'from fastcore.test import' in (ROOT / 'nbs' / name).read_text()]
     skip = '^(?!(' + '|'.join(map(re.escape, names)) + ')$)'
     # one worker: the two cores are busy with the rest of the suite, and each more worker imports the library again
     res = subprocess.run([bin_path('nbdev-test'), '--n-workers', '1', '--flags', 'slow', '--timing', '--skip-file-re', skip],
