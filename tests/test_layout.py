@@ -88,7 +88,7 @@ def test_a_notebook_installs_linreg2p_before_it_imports_it(nb):
     setup = [i for i, src in enumerate(codes) if SETUP in src]
     assert len(setup) == 1, f'{nb}: {len(setup)} setup cells'
     uses = [i for i, src in enumerate(codes) if i not in setup and re.search(r'^\s*(from|import)\s+linreg2p\b', src, re.M)]
-    assert uses and setup[0] < uses[0], f'{nb}: code cell {uses[0]} imports linreg2p before the setup cell ({setup[0]}) installs it'
+    assert uses and setup[0] < uses[0], f'{nb}: code cell {uses[:1]} imports linreg2p before the setup cell ({setup[0]}) installs it'
     repository = re.search(r'^Repository = "(.+)"$', (ROOT / 'pyproject.toml').read_text(), re.M)[1]
     assert f'@ git+{repository}"' in codes[setup[0]], (nb, repository)
 
